@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     check = catalog_commands.add_parser("check", help="validate every YAML file, print figures")
     check.add_argument("--dir", type=Path, default=None, help="catalog directory")
     check.add_argument("--quiet", action="store_true", help="print only problems")
+    check.add_argument("--only", nargs="*", default=(), metavar="CODE", help="check these only")
     check.set_defaults(handler=_catalog_check)
     return parser
 
@@ -52,7 +53,7 @@ def _catalog_check(args: argparse.Namespace) -> int:
     from portal.catalog.loader import DEFAULT_DIR, CatalogError, load_catalog
 
     try:
-        catalog = load_catalog(args.dir or DEFAULT_DIR)
+        catalog = load_catalog(args.dir or DEFAULT_DIR, only=args.only)
     except CatalogError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

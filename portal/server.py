@@ -1,0 +1,39 @@
+"""Start the portal with uvicorn: ``portal run`` (embedded default) and ``portal serve``."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from portal.app import create_app
+from portal.db_migrate import upgrade
+from portal.settings import Settings
+from portal.web.request_id import configure_logging
+
+
+def serve(host: str | None = None, port: int | None = None, workers: int = 1) -> int:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "portal.server:app_factory",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,  # RequestIdMiddleware writes the structured access log
+        log_config=None,
+    )
+    return 0
+
+
+def run_embedded(host: str | None = None, port: int | None = None) -> int:
+    """The embedded default: migrate the SQLite file, then serve one process."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    upgrade(settings.database_url)
+    return serve(host=host, port=port)
+
+
+def app_factory():  # type: ignore[no-untyped-def]
+    configure_logging(Settings.from_env().log_level)
+    return create_app()

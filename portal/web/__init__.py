@@ -1,0 +1,1 @@
+"""Cross-cutting web plumbing: pure-ASGI middleware, cookies, request context."""

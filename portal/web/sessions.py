@@ -1,0 +1,172 @@
+"""Server-side sessions: the cookie holds only a random token, the data lives in the database.
+
+Logging out deletes the row, so a session really ends. Only a hash of the token is stored.
+A session ends after ``idle`` without use or ``lifetime`` after it began. Rows are written
+only when the data changed, or at most once a minute to record use, so reading pages costs
+no write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, String, Text, delete, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.db import Base
+from portal.web.cookies import cookie_name, read_cookie, set_cookie
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SessionData(dict[str, Any]):
+    """A dict that knows whether it changed and whether its id must be rotated."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.modified = False
+        self.rotate_requested = False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.modified = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.modified = True
+        super().__delitem__(key)
+
+    def clear(self) -> None:
+        self.modified = True
+        super().clear()
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.modified = self.modified or key in self
+        return super().pop(key, *default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.modified = True
+        super().update(*args, **kwargs)
+
+    def rotate(self) -> None:
+        """Give the session a new token (at sign-in), keeping its data."""
+        self.rotate_requested = True
+        self.modified = True
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes even for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class SessionMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        sessionmaker: async_sessionmaker[Any],
+        https: bool,
+        idle: timedelta,
+        lifetime: timedelta,
+    ) -> None:
+        self.app = app
+        self.sessionmaker = sessionmaker
+        self.https = https
+        self.cookie = cookie_name("session", https)
+        self.idle = idle
+        self.lifetime = lifetime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        raw_cookie = dict(scope["headers"]).get(b"cookie", b"").decode("latin-1")
+        token = read_cookie(raw_cookie, self.cookie)
+        row = await self._load(token) if token else None
+        session = SessionData(json.loads(row.data) if row else {})
+        session.modified = False
+        scope["session"] = session
+
+        async def send_with_session(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await self._save(message, token, row, session)
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)
+
+    async def _load(self, token: str) -> WebSession | None:
+        async with self.sessionmaker() as db:
+            row: WebSession | None = await db.get(WebSession, _hash(token))
+            if row is None:
+                return None
+            now = _now()
+            if (
+                now - _aware(row.last_seen_at) > self.idle
+                or now - _aware(row.created_at) > self.lifetime
+            ):
+                await db.delete(row)
+                await db.commit()
+                return None
+            return row
+
+    async def _save(
+        self, message: Message, token: str | None, row: WebSession | None, session: SessionData
+    ) -> None:
+        headers = MutableHeaders(scope=message)
+        now = _now()
+        async with self.sessionmaker() as db:
+            if row is not None and (not session or session.rotate_requested):
+                await db.execute(delete(WebSession).where(WebSession.token_hash == row.token_hash))
+            if not session:
+                await db.commit()
+                if token:
+                    set_cookie(headers, self.cookie, "", https=self.https, max_age=0)
+                return
+            if row is None or session.rotate_requested:
+                token = secrets.token_urlsafe(32)
+                created = row.created_at if row is not None else now
+                db.add(WebSession(token_hash=_hash(token), data=json.dumps(session),
+                                  created_at=created, last_seen_at=now))
+                set_cookie(headers, self.cookie, token, https=self.https)
+            elif session.modified or now - _aware(row.last_seen_at) > TOUCH_EVERY:
+                stored = await db.get(WebSession, row.token_hash)
+                if stored is not None:
+                    stored.data = json.dumps(session)
+                    stored.last_seen_at = now
+            await db.commit()
+
+
+async def purge_expired(sessionmaker: async_sessionmaker[Any], idle: timedelta) -> int:
+    """Delete sessions idle for longer than ``idle``; returns how many."""
+    async with sessionmaker() as db:
+        result = await db.execute(
+            select(WebSession.token_hash).where(WebSession.last_seen_at < _now() - idle)
+        )
+        hashes = list(result.scalars())
+        if hashes:
+            await db.execute(delete(WebSession).where(WebSession.token_hash.in_(hashes)))
+            await db.commit()
+        return len(hashes)

@@ -1,0 +1,85 @@
+"""Shared fixtures: a real throwaway database (SQLite, or PostgreSQL when
+PORTAL_TEST_DATABASE_URL is set), migrated with Alembic, and the app on top of it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from portal.app import create_app
+from portal.db import make_engine
+from portal.db_migrate import upgrade
+from portal.settings import Settings
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _reset_postgres(url: str) -> None:
+    async def reset() -> None:
+        engine = make_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+    else:
+        path = tmp_path_factory.mktemp("db") / "portal-test.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings.from_env(
+        environ={},
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Starlette:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Starlette) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path) -> Path:
+    """A writable copy of the real catalog, to break on purpose."""
+    import shutil
+
+    source = Path(__file__).resolve().parent.parent / "portal" / "catalog"
+    target = tmp_path / "catalog"
+    shutil.copytree(source / "reference", target / "reference")
+    (target / "things").mkdir()
+    shutil.copy(source / "things" / "newborn.yaml", target / "things" / "newborn.yaml")
+    return target

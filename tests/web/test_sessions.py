@@ -1,0 +1,103 @@
+"""Server-side sessions against the real migrated database."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from portal.db import make_engine, make_sessionmaker
+from portal.web.sessions import SessionMiddleware, WebSession
+
+
+async def _read(request: Request) -> JSONResponse:
+    return JSONResponse(dict(request.session))
+
+
+async def _write(request: Request) -> JSONResponse:
+    request.session["who"] = request.query_params["who"]
+    if "rotate" in request.query_params:
+        request.session.rotate()  # type: ignore[attr-defined]
+    return JSONResponse({})
+
+
+async def _logout(request: Request) -> JSONResponse:
+    request.session.clear()
+    return JSONResponse({})
+
+
+@pytest.fixture
+def session_app(database_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[Route("/read", _read), Route("/write", _write), Route("/logout", _logout)],
+        lifespan=lifespan,
+    )
+    app.add_middleware(SessionMiddleware, sessionmaker=make_sessionmaker(engine), https=False,
+                       idle=timedelta(minutes=30), lifetime=timedelta(hours=12))
+    app.state.sessionmaker = make_sessionmaker(engine)
+    return app
+
+
+async def _rows(app: Starlette) -> list[WebSession]:
+    async with app.state.sessionmaker() as db:
+        return list((await db.execute(select(WebSession))).scalars())
+
+
+def test_no_cookie_and_no_row_until_something_is_stored(session_app: Starlette) -> None:
+    with TestClient(session_app) as client:
+        response = client.get("/read")
+        assert response.json() == {} and "set-cookie" not in response.headers
+
+
+def test_data_survives_between_requests_and_logout_ends_it(session_app: Starlette) -> None:
+    with TestClient(session_app) as client:
+        client.get("/write?who=alice")
+        cookie = client.cookies.get("session")
+        assert cookie and "alice" not in cookie  # only a random token travels
+        assert client.get("/read").json() == {"who": "alice"}
+        client.get("/logout")
+        assert client.get("/read").json() == {}
+        # The old token is dead even if someone kept it.
+        client.cookies.clear()
+        client.cookies.set("session", cookie)
+        assert client.get("/read").json() == {}
+
+
+def test_rotation_changes_the_token_and_keeps_data(session_app: Starlette) -> None:
+    with TestClient(session_app) as client:
+        client.get("/write?who=bob")
+        before = client.cookies.get("session")
+        client.get("/write?who=bob&rotate=1")
+        after = client.cookies.get("session")
+        assert before != after
+        assert client.get("/read").json() == {"who": "bob"}
+        client.cookies.clear()
+        client.cookies.set("session", before)
+        assert client.get("/read").json() == {}
+
+
+def test_idle_session_expires(session_app: Starlette) -> None:
+    with TestClient(session_app) as client:
+        client.get("/write?who=carol")
+
+        async def age() -> None:
+            async with session_app.state.sessionmaker() as db:
+                old = datetime.now(UTC) - timedelta(minutes=31)
+                await db.execute(update(WebSession).values(last_seen_at=old))
+                await db.commit()
+
+        client.portal.call(age)  # type: ignore[union-attr]
+        assert client.get("/read").json() == {}
