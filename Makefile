@@ -28,7 +28,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 translations: $(MO_FILES)
 
 %.mo: %.po
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ 2>/dev/null || $(BIN)/pybabel compile -i $< -o $@
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 # Extract UI strings from templates and code, then merge them into every locale's catalog.
 extract-messages: $(VENV)/.installed-dev

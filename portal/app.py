@@ -45,14 +45,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     metrics = Metrics()
 
     async def reject_csrf(request: Request, problem: str) -> Response:
-        return templates.render(
-            request, "errors/csrf.html", {"problem": problem}, status_code=403
-        )
+        return templates.render(request, "errors/csrf.html", {"problem": problem}, status_code=403)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return templates.render(request, "errors/error.html", {"status": status},
-                                status_code=status)
+        return templates.render(
+            request, "errors/error.html", {"status": status}, status_code=status
+        )
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
@@ -77,11 +76,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(LocaleMiddleware, default=settings.default_locale, https=settings.https),
         Middleware(PreferencesMiddleware, https=settings.https),
         Middleware(
-            CsrfMiddleware, https=settings.https, reject=reject_csrf,
-            exempt_prefixes=("/webhooks/",), max_body_bytes=settings.max_body_bytes,
+            CsrfMiddleware,
+            https=settings.https,
+            reject=reject_csrf,
+            exempt_prefixes=("/webhooks/",),
+            max_body_bytes=settings.max_body_bytes,
         ),
         Middleware(
-            SessionMiddleware, sessionmaker=sessionmaker, https=settings.https,
+            SessionMiddleware,
+            sessionmaker=sessionmaker,
+            https=settings.https,
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_max_hours),
         ),

@@ -24,12 +24,13 @@ def fill_traditional(po_path: Path) -> int:
         if not message.id:
             continue
         machine = OPENCC_FLAG in message.flags
-        if message.string and not machine:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if any(strings) and not machine:
             continue
-        if isinstance(message.id, tuple):
-            message.string = tuple(traditional(part) for part in message.id)
-        else:
+        if isinstance(message.id, str):
             message.string = traditional(message.id)
+        else:
+            message.string = tuple(traditional(str(part)) for part in message.id)
         message.flags.add(OPENCC_FLAG)
         message.flags.discard("fuzzy")
         filled += 1

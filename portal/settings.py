@@ -35,11 +35,11 @@ class Settings:
     host: str = _doc("interface `portal run`/`serve` listen on", default="127.0.0.1")
     port: int = _doc("port `portal run`/`serve` listen on", default=8000)
     secret_key: str = _doc(
-        "key that signs cookies and tokens; required outside the embedded demo",
+        "secret for signed tokens; required when PORTAL_DEMO is off",
         default="",
     )
     demo: bool = _doc("embedded demo mode: a missing secret key is generated", default=True)
-    catalog_dir: Path = _doc(
+    catalog_dir: Path = _doc(  # noqa: RUF009 (a Path is immutable: safe as a default)
         "directory holding things/ and reference/ YAML",
         default=PROJECT_ROOT / "portal" / "catalog",
     )
@@ -47,7 +47,10 @@ class Settings:
     session_idle_minutes: int = _doc("a session unused this long ends", default=30)
     session_max_hours: int = _doc("a session ends this long after sign-in", default=12)
     log_level: str = _doc("log level of the JSON logs on stderr", default="INFO")
-    max_body_bytes: int = _doc("largest request body accepted", default=20 * 1024 * 1024)
+    max_body_bytes: int = _doc(
+        "largest form body read for the CSRF check (bigger ones are refused)",
+        default=20 * 1024 * 1024,
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

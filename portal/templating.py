@@ -127,7 +127,11 @@ class Templates:
             _rendering_locale.reset(token)
 
     def _respond(
-        self, request: Request, name: str, full: dict[str, Any], block: str | None,
+        self,
+        request: Request,
+        name: str,
+        full: dict[str, Any],
+        block: str | None,
         status_code: int,
     ) -> Response:
         if block and full["htmx"] and request.headers.get("hx-history-restore-request") != "true":

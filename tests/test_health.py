@@ -9,8 +9,12 @@ def test_healthz_reports_the_database(client: TestClient) -> None:
 
 
 def test_healthz_fails_when_the_database_is_unreachable(settings: Settings) -> None:
-    broken = Settings(**{**settings.__dict__,
-                         "database_url": "sqlite+aiosqlite:////nonexistent-dir/x/portal.sqlite3"})
+    broken = Settings(
+        **{
+            **settings.__dict__,
+            "database_url": "sqlite+aiosqlite:////nonexistent-dir/x/portal.sqlite3",
+        }
+    )
     with TestClient(create_app(broken)) as client:
         response = client.get("/healthz")
     assert response.status_code == 503

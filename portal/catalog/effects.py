@@ -104,8 +104,5 @@ def critical_path_days(thing: OneThing) -> int:
 def total_effect(effects: Iterable[Effect]) -> Effect:
     effects = list(effects)
     return Effect(
-        **{
-            name: sum(getattr(e, name) for e in effects)
-            for name in Effect.__dataclass_fields__
-        }
+        **{name: sum(getattr(e, name) for e in effects) for name in Effect.__dataclass_fields__}
     )

@@ -24,9 +24,7 @@ class CatalogService:
         }
         self.total = total_effect(self.effects.values())
         self.index = SearchIndex(catalog)
-        self._by_popularity = sorted(
-            catalog.things.values(), key=lambda t: (-t.popularity, t.code)
-        )
+        self._by_popularity = sorted(catalog.things.values(), key=lambda t: (-t.popularity, t.code))
 
     def get(self, code: str) -> OneThing | None:
         return self.catalog.things.get(code)

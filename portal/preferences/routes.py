@@ -24,8 +24,7 @@ async def update_preferences(request: Request) -> Response:
     elder = form.get("elder") == "1"
     response = RedirectResponse(safe_next(str(form.get("next", "/"))), status_code=303)
     https: bool = request.app.state.settings.https
-    set_cookie(response.headers, ELDER_COOKIE, "1" if elder else "0", https=https,
-               max_age=ONE_YEAR)
+    set_cookie(response.headers, ELDER_COOKIE, "1" if elder else "0", https=https, max_age=ONE_YEAR)
     return response
 
 

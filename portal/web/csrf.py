@@ -88,7 +88,9 @@ class CsrfMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        secret = _decode_secret(read_cookie(headers.get(b"cookie", b"").decode("latin-1"), self.cookie))
+        secret = _decode_secret(
+            read_cookie(headers.get(b"cookie", b"").decode("latin-1"), self.cookie)
+        )
         state = CsrfState(secret or secrets.token_bytes(SECRET_BYTES), is_new=secret is None)
         scope.setdefault("state", {})["csrf"] = state
 

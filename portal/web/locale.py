@@ -42,8 +42,11 @@ class LocaleMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 set_cookie(
-                    MutableHeaders(scope=message), LANG_COOKIE, locale,
-                    https=self.https, max_age=ONE_YEAR,
+                    MutableHeaders(scope=message),
+                    LANG_COOKIE,
+                    locale,
+                    https=self.https,
+                    max_age=ONE_YEAR,
                 )
             await send(message)
 

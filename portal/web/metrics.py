@@ -14,12 +14,16 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "portal_http_requests", "HTTP requests served",
-            ["method", "endpoint", "status"], registry=self.registry,
+            "portal_http_requests",
+            "HTTP requests served",
+            ["method", "endpoint", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "portal_http_request_duration_seconds", "Time to serve a request",
-            ["endpoint"], registry=self.registry,
+            "portal_http_request_duration_seconds",
+            "Time to serve a request",
+            ["endpoint"],
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
 

@@ -61,8 +61,11 @@ class PreferencesMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 set_cookie(
-                    MutableHeaders(scope=message), SCALE_COOKIE, f"{scale / 100:g}",
-                    https=self.https, max_age=ONE_YEAR,
+                    MutableHeaders(scope=message),
+                    SCALE_COOKIE,
+                    f"{scale / 100:g}",
+                    https=self.https,
+                    max_age=ONE_YEAR,
                 )
             await send(message)
 

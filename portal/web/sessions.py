@@ -148,8 +148,14 @@ class SessionMiddleware:
             if row is None or session.rotate_requested:
                 token = secrets.token_urlsafe(32)
                 created = row.created_at if row is not None else now
-                db.add(WebSession(token_hash=_hash(token), data=json.dumps(session),
-                                  created_at=created, last_seen_at=now))
+                db.add(
+                    WebSession(
+                        token_hash=_hash(token),
+                        data=json.dumps(session),
+                        created_at=created,
+                        last_seen_at=now,
+                    )
+                )
                 set_cookie(headers, self.cookie, token, https=self.https)
             elif session.modified or now - _aware(row.last_seen_at) > TOUCH_EVERY:
                 stored = await db.get(WebSession, row.token_hash)

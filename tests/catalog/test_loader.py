@@ -53,8 +53,12 @@ def test_unknown_material_reference(catalog_copy: Path) -> None:
 
 def test_prerequisite_cycle(catalog_copy: Path) -> None:
     path = catalog_copy / "things" / "newborn.yaml"
-    _break(path, "    type: public_service\n    level: county\n    legal_basis:\n      - {zh_Hans: 《中华人民共和国母婴保健法》",
-           "    type: public_service\n    level: county\n    requires: [hukou_registration]\n    legal_basis:\n      - {zh_Hans: 《中华人民共和国母婴保健法》")
+    # birth_certificate ← hukou_registration ← birth_certificate
+    _break(
+        path,
+        "    materials: [parents_id_cards]\n",
+        "    materials: [parents_id_cards]\n    requires: [hukou_registration]\n",
+    )
     problems = _problems(catalog_copy)
     assert any("prerequisites form a cycle" in p for p in problems), problems
 

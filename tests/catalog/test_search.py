@@ -1,7 +1,7 @@
 import pytest
 
 from portal.catalog.loader import load_catalog
-from portal.catalog.search import SearchIndex, pinyin_matches, _readings
+from portal.catalog.search import SearchIndex, _readings, pinyin_matches
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,17 @@ def _codes(index: SearchIndex, query: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "query",
-    ["新生儿", "新生兒", "出生", "xsecs", "xinshengerchusheng", "xinsheng", "XSE", "newborn", "Newborn"],
+    [
+        "新生儿",
+        "新生兒",
+        "出生",
+        "xsecs",
+        "xinshengerchusheng",
+        "xinsheng",
+        "XSE",
+        "newborn",
+        "Newborn",
+    ],
 )
 def test_finds_newborn(index: SearchIndex, query: str) -> None:
     assert _codes(index, query)[0] == "newborn"

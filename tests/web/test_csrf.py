@@ -14,7 +14,8 @@ def test_post_without_token_is_refused_with_a_message(client: TestClient) -> Non
 def test_post_with_token_works(client: TestClient) -> None:
     token = csrf_token_from(client.get("/").text)
     response = client.post(
-        "/preferences", data={"csrf_token": token, "elder": "1", "next": "/things/newborn"},
+        "/preferences",
+        data={"csrf_token": token, "elder": "1", "next": "/things/newborn"},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -25,8 +26,9 @@ def test_post_with_token_works(client: TestClient) -> None:
 
 def test_token_in_htmx_header_works(client: TestClient) -> None:
     token = csrf_token_from(client.get("/").text)
-    response = client.post("/preferences", data={"elder": "0"}, headers={"X-CSRF-Token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/preferences", data={"elder": "0"}, headers={"X-CSRF-Token": token}, follow_redirects=False
+    )
     assert response.status_code == 303
 
 
@@ -49,8 +51,9 @@ def test_token_from_another_browser_is_refused(client: TestClient, app) -> None:
 
 def test_cross_origin_post_is_refused(client: TestClient) -> None:
     token = csrf_token_from(client.get("/").text)
-    response = client.post("/preferences", data={"csrf_token": token},
-                           headers={"Origin": "https://evil.example"})
+    response = client.post(
+        "/preferences", data={"csrf_token": token}, headers={"Origin": "https://evil.example"}
+    )
     assert response.status_code == 403
     assert "其他网站" in response.text
 
@@ -58,6 +61,7 @@ def test_cross_origin_post_is_refused(client: TestClient) -> None:
 def test_open_redirect_is_not_possible(client: TestClient) -> None:
     token = csrf_token_from(client.get("/").text)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = client.post("/preferences", data={"csrf_token": token, "next": target},
-                               follow_redirects=False)
+        response = client.post(
+            "/preferences", data={"csrf_token": token, "next": target}, follow_redirects=False
+        )
         assert response.headers["location"] == "/"

@@ -6,7 +6,15 @@ from portal.web.preferences import snap_scale
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1.4", 140), ("1", 100), ("1.12", 115), ("23.8", None), ("abc", None), (None, None), ("1.7", 160)],
+    [
+        ("1.4", 140),
+        ("1", 100),
+        ("1.12", 115),
+        ("23.8", None),
+        ("abc", None),
+        (None, None),
+        ("1.7", 160),
+    ],
 )
 def test_snap_scale(raw: str | None, expected: int | None) -> None:
     assert snap_scale(raw) == expected

@@ -36,5 +36,8 @@ def test_static_files_are_cached_when_versioned(client: TestClient) -> None:
 
 
 def test_request_id_is_echoed_when_well_formed(client: TestClient) -> None:
-    assert client.get("/", headers={"X-Request-ID": "abc12345-x"}).headers["x-request-id"] == "abc12345-x"
+    assert (
+        client.get("/", headers={"X-Request-ID": "abc12345-x"}).headers["x-request-id"]
+        == "abc12345-x"
+    )
     assert client.get("/", headers={"X-Request-ID": "bad id!"}).headers["x-request-id"] != "bad id!"

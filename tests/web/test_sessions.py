@@ -45,8 +45,13 @@ def session_app(database_url: str):  # type: ignore[no-untyped-def]
         routes=[Route("/read", _read), Route("/write", _write), Route("/logout", _logout)],
         lifespan=lifespan,
     )
-    app.add_middleware(SessionMiddleware, sessionmaker=make_sessionmaker(engine), https=False,
-                       idle=timedelta(minutes=30), lifetime=timedelta(hours=12))
+    app.add_middleware(
+        SessionMiddleware,
+        sessionmaker=make_sessionmaker(engine),
+        https=False,
+        idle=timedelta(minutes=30),
+        lifetime=timedelta(hours=12),
+    )
     app.state.sessionmaker = make_sessionmaker(engine)
     return app
 
