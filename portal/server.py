@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
 
 from portal.app import create_app
+from portal.catalog.loader import CatalogError, load_catalog
 from portal.db_migrate import upgrade
 from portal.settings import Settings
 from portal.web.request_id import configure_logging
@@ -13,6 +16,15 @@ from portal.web.request_id import configure_logging
 def serve(host: str | None = None, port: int | None = None, workers: int = 1) -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    try:  # fail before binding a port, with the named problems rather than a traceback
+        load_catalog(settings.catalog_dir)
+    except CatalogError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        print(
+            f"the catalog has {len(exc.problems)} problem(s); the portal did not start",
+            file=sys.stderr,
+        )
+        return 1
     uvicorn.run(
         "portal.server:app_factory",
         factory=True,
