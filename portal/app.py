@@ -15,12 +15,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
+from auth import routes as auth_routes
+from auth.actor import ActorMiddleware
+from auth.crypto import PersonalDataCipher
+from auth.guards import SignInRequired, sign_in_redirect
+from auth.oidc import make_oauth
+from integrations.sandbox import SandboxClient, create_sandbox_app
+from integrations.wechat import WeChatGateway
 from portal import health
+from portal.agents import routes as agents_routes
 from portal.catalog import routes as catalog_routes
 from portal.catalog.loader import load_catalog
 from portal.catalog.services import CatalogService
 from portal.db import make_engine, make_sessionmaker
 from portal.preferences import routes as preferences_routes
+from portal.profile import routes as profile_routes
 from portal.settings import Settings
 from portal.static_files import CachedStaticFiles
 from portal.templating import STATIC_DIR, Templates
@@ -65,9 +74,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *catalog_routes.routes,
         *preferences_routes.routes,
+        *auth_routes.routes,
+        *profile_routes.routes,
+        *agents_routes.routes,
         *health.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    if settings.sandbox:
+        routes.append(Mount("/sandbox", sandbox_for(settings), name="sandbox"))
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),
@@ -79,7 +93,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             CsrfMiddleware,
             https=settings.https,
             reject=reject_csrf,
-            exempt_prefixes=("/webhooks/",),
+            # Webhooks carry their own signatures; the sandbox stands in for outside systems.
+            exempt_prefixes=("/webhooks/", "/sandbox/"),
             max_body_bytes=settings.max_body_bytes,
         ),
         Middleware(
@@ -89,11 +104,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_max_hours),
         ),
+        Middleware(ActorMiddleware, sessionmaker=sessionmaker),
     ]
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            SignInRequired: sign_in_redirect,
+            Exception: server_error,
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -102,4 +122,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sessionmaker = sessionmaker
     app.state.templates = templates
     app.state.metrics = metrics
+    app.state.oauth = make_oauth(settings)
+    app.state.cipher = PersonalDataCipher(settings.data_key)
+    app.state.wechat = WeChatGateway(
+        settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret
+    )
     return app
+
+
+def sandbox_for(settings: Settings, public_url: str | None = None) -> Starlette:
+    """The sandbox (mounted at /sandbox, or alone at ``public_url``), with the portal
+    registered as its OIDC client."""
+    client = SandboxClient(
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        redirect_uris=[f"{settings.base_url}/auth/callback"],
+        post_logout_redirect_uris=[f"{settings.base_url}/auth/logged-out"],
+    )
+    return create_sandbox_app(
+        public_url or f"{settings.base_url}/sandbox",
+        [client],
+        settings.wechat_appid,
+        settings.wechat_secret,
+    )

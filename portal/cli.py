@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=_serve)
 
+    sandbox = commands.add_parser("sandbox", help="serve the sandbox systems alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8900)
+    sandbox.set_defaults(handler=_sandbox)
+
     db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands")
     upgrade = db.add_parser("upgrade", help="apply Alembic migrations up to head")
     upgrade.add_argument("revision", nargs="?", default="head")
@@ -85,6 +90,12 @@ def _serve(args: argparse.Namespace) -> int:
     from portal.server import serve
 
     return serve(host=args.host, port=args.port, workers=args.workers)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from portal.server import serve_sandbox
+
+    return serve_sandbox(host=args.host, port=args.port)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

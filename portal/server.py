@@ -46,6 +46,17 @@ def run_embedded(host: str | None = None, port: int | None = None) -> int:
     return serve(host=host, port=port)
 
 
+def serve_sandbox(host: str, port: int) -> int:
+    """The sandbox alone (issuer http://HOST:PORT/idp), for a portal configured to use it."""
+    from portal.app import sandbox_for
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    app = sandbox_for(settings, public_url=f"http://{host}:{port}")
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+    return 0
+
+
 def app_factory():  # type: ignore[no-untyped-def]
     configure_logging(Settings.from_env().log_level)
     return create_app()

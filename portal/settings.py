@@ -6,9 +6,10 @@ README documents every one of them, with its default.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,29 @@ class Settings:
     default_locale: str = _doc("locale when nothing else decides", default="zh_Hans")
     session_idle_minutes: int = _doc("a session unused this long ends", default=30)
     session_max_hours: int = _doc("a session ends this long after sign-in", default=12)
+    sandbox: bool = _doc(
+        "mount the sandbox (identity provider, WeChat API) at /sandbox", default=True
+    )
+    oidc_issuer: str = _doc(
+        "issuer URL of the unified identity provider (default: the sandbox's)", default=""
+    )
+    oidc_client_id: str = _doc(
+        "client id registered at the identity provider", default="portal-demo"
+    )
+    oidc_client_secret: str = _doc(
+        "client secret registered at the identity provider (demo value in demo mode)",
+        default="",
+    )
+    wechat_api_base: str = _doc("WeChat API base URL (default: the sandbox's)", default="")
+    wechat_appid: str = _doc("the WeChat mini-program's appid", default="wx5a1b2c3d4e5f6a7b")
+    wechat_secret: str = _doc(
+        "the WeChat mini-program's secret (demo value in demo mode)", default=""
+    )
+    data_key: str = _doc(
+        "base64 of 32 random bytes: encrypts ID numbers at rest (AES-GCM) and keys their "
+        "lookup hash; required when PORTAL_DEMO is off",
+        default="",
+    )
     log_level: str = _doc("log level of the JSON logs on stderr", default="INFO")
     max_body_bytes: int = _doc(
         "largest form body read for the CSRF check (bigger ones are refused)",
@@ -62,12 +86,20 @@ class Settings:
                 values[f.name] = _cast(f.default, raw, f.name)
         values.update(overrides)
         settings = cls(**values)
-        if not settings.secret_key:
-            if not settings.demo:
-                raise ValueError("PORTAL_SECRET_KEY is required when PORTAL_DEMO is off")
-            # A fresh key per process would break multi-worker demos; keep one on disk.
-            settings = cls(**{**values, "secret_key": _demo_secret()})
-        return settings
+        missing = [name for name in _SECRETS if not getattr(settings, name)]
+        if missing and not settings.demo:
+            names = ", ".join(f"PORTAL_{name.upper()}" for name in missing)
+            raise ValueError(f"{names} required when PORTAL_DEMO is off")
+        # A fresh secret per process would break multi-worker demos; keep them on disk.
+        return cls(**{**values, **{name: _SECRETS[name]() for name in missing}})
+
+    @property
+    def oidc_issuer_url(self) -> str:
+        return self.oidc_issuer or f"{self.base_url}/sandbox/idp"
+
+    @property
+    def wechat_api_url(self) -> str:
+        return self.wechat_api_base or f"{self.base_url}/sandbox/wechat"
 
     @property
     def https(self) -> bool:
@@ -93,16 +125,27 @@ def _cast(default: Any, raw: str, name: str) -> Any:
     return raw
 
 
-def _demo_secret() -> str:
-    path = PROJECT_ROOT / "var" / "demo-secret-key"
+def _demo_file(name: str, make: Callable[[], str]) -> str:
+    path = PROJECT_ROOT / "var" / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.write_text(key)
+        value = make()
+        path.write_text(value)
         path.chmod(0o600)
-        return key
+        return value
+
+
+# Secrets the demo may make up (kept in var/ so every worker agrees); required otherwise.
+_SECRETS: dict[str, Callable[[], str]] = {
+    "secret_key": lambda: _demo_file("demo-secret-key", lambda: secrets.token_urlsafe(48)),
+    "data_key": lambda: _demo_file(
+        "demo-data-key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+    ),
+    "oidc_client_secret": lambda: "portal-demo-secret",
+    "wechat_secret": lambda: "sandbox-wechat-secret",
+}
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:

@@ -7,11 +7,13 @@ The base context every template gets (documented and tested in tests/test_templa
 ``locale``       LocaleInfo: code, html_lang, direction, native_name
 ``locales``      every LocaleInfo, for the language switch
 ``prefs``        Preferences: elder (bool), font_scale (percent)
+``actor``        auth.actor.Actor of the signed-in person, or None
 ``csrf_token``   callable: a masked CSRF token for a form or an htmx header
 ``htmx``         True when htmx asked for this response
 ``t``            callable: a catalog Text in the request's locale (a Localized)
 ``static_url``   callable: a static file's URL with a content hash for caching
 ``lang_url``     callable: this page's URL in another locale
+``in_miniprogram`` True inside the WeChat mini-program's web-view (its user agent says so)
 """
 
 from __future__ import annotations
@@ -104,9 +106,11 @@ class Templates:
             "locale": locale_info(code),
             "locales": [locale_info(c) for c in LOCALES],
             "prefs": state.get("preferences", Preferences()),
+            "actor": state.get("actor"),
             "csrf_token": csrf.token if csrf else (lambda: ""),
             "htmx": request.headers.get("hx-request") == "true",
             "lang_url": lambda other: _url_with(request, lang=other),
+            "in_miniprogram": "miniProgram" in request.headers.get("user-agent", ""),
         }
 
     def render(

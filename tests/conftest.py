@@ -4,6 +4,7 @@ PORTAL_TEST_DATABASE_URL is set), migrated with Alembic, and the app on top of i
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 from collections.abc import Iterator
@@ -14,10 +15,12 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from integrations.sandbox import SandboxClient, create_sandbox_app
 from portal.app import create_app
 from portal.db import make_engine
 from portal.db_migrate import upgrade
 from portal.settings import Settings
+from tests.integrations.helpers import Sandbox, free_port, serve
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -45,13 +48,41 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+PORTAL_CLIENT = SandboxClient(
+    client_id="portal-test",
+    client_secret="portal-test-secret",
+    redirect_uris=["http://testserver/auth/callback"],
+    post_logout_redirect_uris=["http://testserver/auth/logged-out"],
+)
+WECHAT_APPID = "wx5a1b2c3d4e5f6a7b"
+WECHAT_SECRET = "wechat-test-secret"
+
+
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def sandbox() -> Iterator[Sandbox]:
+    """The sandbox systems on a loopback port: the portal reaches them over real HTTP."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = create_sandbox_app(url, [PORTAL_CLIENT], WECHAT_APPID, WECHAT_SECRET)
+    with serve(app, port):
+        yield Sandbox(url, app)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, sandbox: Sandbox) -> Settings:
     return Settings.from_env(
         environ={},
         database_url=database_url,
         secret_key="test-secret-key-not-for-production",
+        data_key=base64.b64encode(b"k" * 32).decode(),
         base_url="http://testserver",
+        sandbox=False,
+        oidc_issuer=sandbox.issuer,
+        oidc_client_id=PORTAL_CLIENT.client_id,
+        oidc_client_secret=PORTAL_CLIENT.client_secret,
+        wechat_api_base=sandbox.wechat,
+        wechat_appid=WECHAT_APPID,
+        wechat_secret=WECHAT_SECRET,
     )
 
 

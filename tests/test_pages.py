@@ -113,9 +113,15 @@ def test_effects_overview_lists_every_thing(client: TestClient) -> None:
         assert f'href="/things/{code}"' in html
 
 
-def test_apply_entry_exists_for_every_thing(client: TestClient) -> None:
+def test_apply_entry_asks_for_sign_in_at_the_things_level(client: TestClient) -> None:
     for code in CODES:
-        assert client.get(f"/things/{code}/apply").status_code == 200
+        response = client.get(f"/things/{code}/apply", follow_redirects=False)
+        assert response.status_code == 303
+        level = CATALOG.things[code].min_assurance
+        suffix = "" if level == "L2" else f"&acr={level}"
+        assert (
+            response.headers["location"] == f"/auth/login?next=%2Fthings%2F{code}%2Fapply{suffix}"
+        )
 
 
 def test_pages_work_without_javascript(client: TestClient) -> None:

@@ -4,6 +4,12 @@ import pytest
 
 from portal.settings import Settings, documented_settings
 
+SECRETS = {
+    "PORTAL_SECRET_KEY": "k",
+    "PORTAL_DATA_KEY": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleSE=",
+    "PORTAL_OIDC_CLIENT_SECRET": "s",
+    "PORTAL_WECHAT_SECRET": "w",
+}
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
@@ -13,9 +19,7 @@ def test_every_setting_is_documented_in_the_readme(name: str, default: object, d
 
 
 def test_values_are_cast_from_the_environment() -> None:
-    settings = Settings.from_env(
-        {"PORTAL_PORT": "9001", "PORTAL_DEMO": "false", "PORTAL_SECRET_KEY": "k"}
-    )
+    settings = Settings.from_env({"PORTAL_PORT": "9001", "PORTAL_DEMO": "false", **SECRETS})
     assert settings.port == 9001 and settings.demo is False
 
 
@@ -25,9 +29,13 @@ def test_bad_values_say_which_setting(key: str, value: str) -> None:
         Settings.from_env({key: value, "PORTAL_SECRET_KEY": "k"})
 
 
-def test_a_secret_key_is_required_outside_the_demo() -> None:
-    with pytest.raises(ValueError, match="PORTAL_SECRET_KEY"):
-        Settings.from_env({"PORTAL_DEMO": "0"})
+@pytest.mark.parametrize(
+    "name",
+    ["PORTAL_SECRET_KEY", "PORTAL_DATA_KEY", "PORTAL_OIDC_CLIENT_SECRET", "PORTAL_WECHAT_SECRET"],
+)
+def test_secrets_are_required_outside_the_demo(name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({"PORTAL_DEMO": "0", **{k: v for k, v in SECRETS.items() if k != name}})
 
 
 def test_https_is_decided_by_the_base_url() -> None:

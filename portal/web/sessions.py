@@ -69,6 +69,13 @@ class SessionData(dict[str, Any]):
         self.modified = True
 
 
+def rotate(session: dict[str, Any]) -> None:
+    """Ask for a new session token at the end of this request (sign-in)."""
+    if not isinstance(session, SessionData):
+        raise TypeError("the session is not managed by portal.web.sessions")
+    session.rotate()
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -1,0 +1,158 @@
+"""Sign-in rules: store or update the person from verified claims, start the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from stdnum.cn import ric, uscc
+
+from auth.crypto import PersonalDataCipher
+from auth.levels import LEVELS, WECHAT_MAX_LEVEL, lower, rank
+from auth.models import Enterprise, EnterpriseRole, Person, WeChatBinding
+from portal.web.sessions import rotate
+
+ID_PURPOSE = "person.id_number"
+PHONE_PURPOSE = "person.phone"
+
+
+class ClaimsError(Exception):
+    """The provider's claims cannot identify a person (missing or invalid)."""
+
+
+@dataclass(frozen=True)
+class VerifiedClaims:
+    issuer: str
+    subject: str
+    name: str
+    level: str
+    id_number: str | None
+    phone: str | None
+    roles: tuple[str, ...]
+    enterprise: dict[str, str] | None
+
+
+def claims_from(issuer: str, id_token: dict[str, Any], userinfo: dict[str, Any]) -> VerifiedClaims:
+    if userinfo.get("sub") and userinfo["sub"] != id_token.get("sub"):
+        raise ClaimsError("userinfo belongs to another subject")
+    level = id_token.get("acr")
+    if level not in LEVELS:
+        raise ClaimsError(f"unknown assurance level {level!r}")
+    id_number = userinfo.get("id_number")
+    if id_number is not None:
+        id_number = str(id_number).replace(" ", "").upper()
+        if not ric.is_valid(id_number):
+            raise ClaimsError("the provider sent an invalid resident ID number")
+    enterprise = userinfo.get("enterprise")
+    if enterprise is not None and not (
+        isinstance(enterprise, dict) and uscc.is_valid(str(enterprise.get("uscc", "")))
+    ):
+        raise ClaimsError("the provider sent an invalid enterprise claim")
+    name = userinfo.get("name") or id_token.get("name")
+    if not name:
+        raise ClaimsError("the provider sent no name")
+    return VerifiedClaims(
+        issuer=issuer,
+        subject=str(id_token["sub"]),
+        name=str(name),
+        level=str(level),
+        id_number=id_number,
+        phone=userinfo.get("phone_number"),
+        roles=tuple(str(r) for r in userinfo.get("roles", ())),
+        enterprise=enterprise,
+    )
+
+
+async def upsert_person(
+    db: AsyncSession, cipher: PersonalDataCipher, claims: VerifiedClaims
+) -> Person:
+    now = datetime.now(UTC)
+    person = await db.scalar(
+        select(Person).where(Person.issuer == claims.issuer, Person.subject == claims.subject)
+    )
+    if person is None:
+        person = Person(
+            issuer=claims.issuer, subject=claims.subject, created_at=now, highest_level=claims.level
+        )
+        db.add(person)
+    person.name = claims.name
+    person.roles = list(claims.roles)
+    person.last_sign_in_at = now
+    if rank(claims.level) > rank(person.highest_level):
+        person.highest_level = claims.level
+    if claims.id_number:
+        person.id_number_encrypted = cipher.encrypt(claims.id_number, ID_PURPOSE)
+        person.id_number_hash = cipher.lookup_hash(claims.id_number, ID_PURPOSE)
+    if claims.phone:
+        person.phone_encrypted = cipher.encrypt(claims.phone, PHONE_PURPOSE)
+    await db.flush()
+    if claims.enterprise:
+        await _record_role(db, person, claims.enterprise, now)
+    return person
+
+
+async def _record_role(
+    db: AsyncSession, person: Person, claim: dict[str, str], now: datetime
+) -> None:
+    enterprise = await db.scalar(select(Enterprise).where(Enterprise.uscc == claim["uscc"]))
+    if enterprise is None:
+        enterprise = Enterprise(uscc=claim["uscc"], name=claim.get("name", claim["uscc"]))
+        db.add(enterprise)
+        await db.flush()
+    enterprise.name = claim.get("name", enterprise.name)
+    role = await db.scalar(
+        select(EnterpriseRole).where(
+            EnterpriseRole.person_id == person.id, EnterpriseRole.enterprise_id == enterprise.id
+        )
+    )
+    if role is None:
+        role = EnterpriseRole(person_id=person.id, enterprise_id=enterprise.id)
+        db.add(role)
+    role.role = claim.get("role", "legal_representative")
+    role.asserted_at = now
+
+
+def start_session(
+    session: dict[str, Any], person: Person, level: str, via: str, id_token: str | None = None
+) -> None:
+    """A fresh session id at every sign-in (no fixation), the old data dropped."""
+    session.clear()
+    session.update(
+        {
+            "person_id": person.id,
+            "level": level,
+            "via": via,
+            "signed_in_at": datetime.now(UTC).isoformat(),
+        }
+    )
+    if id_token:
+        session["id_token"] = id_token
+    rotate(session)
+
+
+async def bind_wechat(
+    db: AsyncSession, person: Person, pending: dict[str, str], level: str
+) -> WeChatBinding:
+    existing = await db.scalar(
+        select(WeChatBinding).where(WeChatBinding.openid == pending["openid"])
+    )
+    if existing is not None:
+        await db.delete(existing)
+        await db.flush()
+    binding = WeChatBinding(
+        person_id=person.id,
+        appid=pending["appid"],
+        openid=pending["openid"],
+        unionid=pending.get("unionid"),
+        level=level,
+        created_at=datetime.now(UTC),
+    )
+    db.add(binding)
+    return binding
+
+
+def wechat_level(binding: WeChatBinding) -> str:
+    return lower(binding.level, WECHAT_MAX_LEVEL)

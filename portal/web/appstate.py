@@ -1,0 +1,39 @@
+"""Typed access to what ``create_app`` puts on ``app.state``, for thin handlers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.requests import HTTPConnection
+
+if TYPE_CHECKING:
+    from auth.crypto import PersonalDataCipher
+    from portal.catalog.services import CatalogService
+    from portal.settings import Settings
+    from portal.templating import Templates
+
+
+def settings(request: HTTPConnection) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def templates(request: HTTPConnection) -> Templates:
+    value: Templates = request.app.state.templates
+    return value
+
+
+def database(request: HTTPConnection) -> async_sessionmaker[Any]:
+    value: async_sessionmaker[Any] = request.app.state.sessionmaker
+    return value
+
+
+def cipher(request: HTTPConnection) -> PersonalDataCipher:
+    value: PersonalDataCipher = request.app.state.cipher
+    return value
+
+
+def catalog(request: HTTPConnection) -> CatalogService:
+    value: CatalogService = request.app.state.catalog
+    return value

@@ -1,0 +1,43 @@
+"""No resident ID number or mobile number ever reaches the logs."""
+
+import io
+import json
+import logging
+
+from portal.web.redact import redact
+from portal.web.request_id import JsonFormatter, RedactPersonalData
+
+ID = "410702199003071234"
+
+
+def _capture() -> tuple[logging.Logger, io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactPersonalData())
+    logger = logging.getLogger("test.redact")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, stream
+
+
+def test_message_args_fields_and_tracebacks_are_redacted() -> None:
+    logger, stream = _capture()
+    logger.info("person %s phone %s", ID, "13812345678", extra={"fields": {"id": ID, "list": [ID]}})
+    try:
+        raise ValueError(f"bad id {ID}")
+    except ValueError:
+        logger.exception("failed")
+    out = stream.getvalue()
+    assert ID not in out and "13812345678" not in out
+    first = json.loads(out.splitlines()[0])
+    assert first["message"] == "person 410***********1234 phone 138****5678"
+    assert first["id"] == "410***********1234"
+
+
+def test_other_numbers_are_left_alone() -> None:
+    text = "order 202611220000123456789 took 1732245123456 ms, 41070219900307123"
+    assert redact(text) == text
+    assert redact("x41070219900307123X") == "x41070219900307123X"
+    assert redact(ID[:-1] + "X") == "410***********123X"
