@@ -34,6 +34,8 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already formatted (and redacted) by RedactPersonalData
+            entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
 

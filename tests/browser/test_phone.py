@@ -3,6 +3,7 @@ elder mode, 360-px width, JavaScript off, and htmx making search live."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,4 +126,27 @@ def test_font_scale_from_the_mini_program(
     page = _open(browser, phone, live_url, "zh_Hans", False)
     page.goto(live_url + "/?font_scale=1.4")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 22
+    page.context.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sign_in_and_profile(browser: Browser, phone: dict[str, Any], live_url: str,
+                             screenshots: Path, mode: str) -> None:
+    locale, elder = MODES[mode]
+    page = _open(browser, phone, live_url, locale, elder)
+    page.goto(live_url + "/profile")
+    assert "/sandbox/idp/authorize" in page.url  # sent to the identity provider
+    page.check("#person-li-na")
+    page.check("#level-L3")
+    page.click("button[value=allow]")
+    expect(page).to_have_url(live_url + "/profile")
+    assert page.locator("h1").inner_text() != ""
+    page.screenshot(path=str(screenshots / f"profile-{mode}.png"), full_page=True)
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= phone["viewport"]["width"]
+    page.click(".logout button")
+    expect(page).to_have_url(re.compile(re.escape(live_url) + r"/auth/logged-out(\?state=.+)?$"))
+    expect(page.locator("h1")).to_have_text(re.compile("退出|signed out|تىزىمدىن", re.I))
     page.context.close()
