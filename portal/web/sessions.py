@@ -153,13 +153,13 @@ class SessionMiddleware:
                     set_cookie(headers, self.cookie, "", https=self.https, max_age=0)
                 return
             if row is None or session.rotate_requested:
+                # A new token starts a new lifetime: rotation happens at sign-in.
                 token = secrets.token_urlsafe(32)
-                created = row.created_at if row is not None else now
                 db.add(
                     WebSession(
                         token_hash=_hash(token),
                         data=json.dumps(session),
-                        created_at=created,
+                        created_at=now,
                         last_seen_at=now,
                     )
                 )

@@ -42,8 +42,14 @@ def live_url(settings: Settings) -> Iterator[str]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     # The sandbox mounted in the portal itself, as `make run` has it.
-    live = {**settings.__dict__, "base_url": base_url, "sandbox": True, "oidc_issuer": "",
-            "wechat_api_base": "", "oidc_client_id": "portal-demo"}
+    live = {
+        **settings.__dict__,
+        "base_url": base_url,
+        "sandbox": True,
+        "oidc_issuer": "",
+        "wechat_api_base": "",
+        "oidc_client_id": "portal-demo",
+    }
     app = create_app(Settings(**live))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)

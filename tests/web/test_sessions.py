@@ -106,3 +106,17 @@ def test_idle_session_expires(session_app: Starlette) -> None:
 
         client.portal.call(age)  # type: ignore[union-attr]
         assert client.get("/read").json() == {}
+
+
+def test_session_ends_after_its_lifetime_even_if_used(session_app: Starlette) -> None:
+    with TestClient(session_app) as client:
+        client.get("/write?who=dan")
+
+        async def age() -> None:
+            async with session_app.state.sessionmaker() as db:
+                born = datetime.now(UTC) - timedelta(hours=12, minutes=1)
+                await db.execute(update(WebSession).values(created_at=born))
+                await db.commit()
+
+        client.portal.call(age)  # type: ignore[union-attr]
+        assert client.get("/read").json() == {}
