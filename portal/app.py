@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     # Load the catalog first: a broken YAML file must stop start-up with its named error.
     catalog = CatalogService(load_catalog(settings.catalog_dir))
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.database_pool_size)
     sessionmaker = make_sessionmaker(engine)
     templates = Templates()
     metrics = Metrics()

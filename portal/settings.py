@@ -29,6 +29,11 @@ class Settings:
         "`postgresql+asyncpg://…` for PostgreSQL",
         default=DEFAULT_DATABASE_URL,
     )
+    database_pool_size: int = _doc(
+        "connections kept per process; 0 disables pooling (behind PgBouncer, or tests that "
+        "run several event loops)",
+        default=5,
+    )
     base_url: str = _doc(
         "public URL of the portal (scheme decides Secure cookies and HSTS)",
         default="http://127.0.0.1:8000",

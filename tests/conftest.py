@@ -73,6 +73,7 @@ def settings(database_url: str, sandbox: Sandbox) -> Settings:
     return Settings.from_env(
         environ={},
         database_url=database_url,
+        database_pool_size=0,  # each TestClient runs its own event loop
         secret_key="test-secret-key-not-for-production",
         data_key=base64.b64encode(b"k" * 32).decode(),
         base_url="http://testserver",

@@ -34,7 +34,7 @@ async def _logout(request: Request) -> JSONResponse:
 
 @pytest.fixture
 def session_app(database_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, pool_size=0)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
