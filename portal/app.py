@@ -24,6 +24,7 @@ from integrations.sandbox import SandboxClient, create_sandbox_app
 from integrations.wechat import WeChatGateway
 from portal import health
 from portal.agents import routes as agents_routes
+from portal.applications import routes as applications_routes
 from portal.catalog import routes as catalog_routes
 from portal.catalog.loader import load_catalog
 from portal.catalog.services import CatalogService
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *auth_routes.routes,
         *profile_routes.routes,
         *agents_routes.routes,
+        *applications_routes.routes,
         *health.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -70,11 +70,25 @@ class Settings:
     wechat_secret: str = _doc(
         "the WeChat mini-program's secret (demo value in demo mode)", default=""
     )
+    licenses_api_base: str = _doc("e-license library API base (default: the sandbox's)", default="")
+    registry_api_base: str = _doc(
+        "enterprise registry API base (default: the sandbox's)", default=""
+    )
+    integrations_api_key: str = _doc(
+        "bearer key for the e-license library and registry APIs (demo value in demo mode)",
+        default="",
+    )
     data_key: str = _doc(
         "base64 of 32 random bytes: encrypts ID numbers at rest (AES-GCM) and keys their "
         "lookup hash; required when PORTAL_DEMO is off",
         default="",
     )
+    upload_dir: Path = _doc(  # noqa: RUF009 (a Path is immutable: safe as a default)
+        "where uploaded materials are stored (outside the web root)",
+        default=PROJECT_ROOT / "var" / "uploads",
+    )
+    max_upload_bytes: int = _doc("largest uploaded file", default=10 * 1024 * 1024)
+    draft_days: int = _doc("drafts not touched for this many days expire", default=30)
     log_level: str = _doc("log level of the JSON logs on stderr", default="INFO")
     max_body_bytes: int = _doc(
         "largest form body read for the CSRF check (bigger ones are refused)",
@@ -105,6 +119,14 @@ class Settings:
     @property
     def wechat_api_url(self) -> str:
         return self.wechat_api_base or f"{self.base_url}/sandbox/wechat"
+
+    @property
+    def licenses_api_url(self) -> str:
+        return self.licenses_api_base or f"{self.base_url}/sandbox/licenses/api/v1"
+
+    @property
+    def registry_api_url(self) -> str:
+        return self.registry_api_base or f"{self.base_url}/sandbox/registry/api/v1"
 
     @property
     def https(self) -> bool:
@@ -150,6 +172,7 @@ _SECRETS: dict[str, Callable[[], str]] = {
     ),
     "oidc_client_secret": lambda: "portal-demo-secret",
     "wechat_secret": lambda: "sandbox-wechat-secret",
+    "integrations_api_key": lambda: "sandbox-api-key",
 }
 
 

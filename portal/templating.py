@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal.catalog.schema import LOCALES, Text
+from portal.forms import divisions
 from portal.i18n import LocaleInfo, Localized, locale_info, localize, translations
 from portal.settings import PROJECT_ROOT
 from portal.web.csrf import CsrfState
@@ -63,6 +64,52 @@ def _current_locale() -> LocaleInfo:
     return locale_info(_rendering_locale.get())
 
 
+_ = _gettext  # marks the messages below for extraction
+
+
+def field_messages() -> dict[str, str]:
+    """What each problem code of portal.forms.validation and the apply flow says."""
+    return {
+        "required": _("请填写这一项"),
+        "required_choice": _("请选择一项"),
+        "required_group": _("请至少填写一项"),
+        "choice": _("请从列表中选择"),
+        "resident_id": _("身份证号码不正确：应为 18 位，最后一位可以是 X，请核对"),
+        "uscc": _("统一社会信用代码不正确：应为 18 位，请对照营业执照核对"),
+        "mobile": _("请填写 11 位手机号码，例如 13812345678"),
+        "email": _("请填写正确的电子邮箱，例如 name@example.com"),
+        "date": _("请填写正确的日期，例如 2026-11-22"),
+        "money": _("请填写金额，例如 1200 或 1200.50"),
+        "number": _("请填写整数"),
+        "bank_account": _("银行账号应为 12 至 30 位数字"),
+        "too_long": _("内容太长，请精简"),
+        "address_division": _("请选择省、市、区/县"),
+        "address_street": _("请填写街道和门牌号"),
+        "answer_missing": _("请选择一项后继续"),
+        "material_missing": _("请上传这份材料、使用电子证照，或在允许时选择容缺"),
+        "license_consent": _("使用电子证照前请勾选同意"),
+        "signature": _("请输入您的姓名作为签名，须与登录身份一致"),
+        "upload_too_big": _("文件太大，请压缩后再上传（最大 10 MB）"),
+        "upload_bad_type": _("只能上传 JPG、PNG 图片或 PDF 文件"),
+        "upload_bad_image": _("图片无法打开，请重新拍照或换一个文件"),
+        "upload_empty": _("文件是空的，请重新选择"),
+    }
+
+
+def _source_name(prefilled: dict[str, Any], license_names: dict[str, Any]) -> str:
+    """Where a prefilled value came from, in the reader's language."""
+    source = prefilled.get("source")
+    if source == "license":
+        name = license_names.get(prefilled.get("detail", ""), prefilled.get("detail", ""))
+        return _("电子证照“%(name)s”") % {"name": name}
+    return {
+        "identity": _("统一身份认证"),
+        "profile": _("我的常用信息"),
+        "enterprise": _("企业登记信息"),
+        "previous": _("上次申请"),
+    }.get(str(source), str(source))
+
+
 @cache
 def static_url(path: str) -> str:
     digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
@@ -86,7 +133,13 @@ def make_environment(directory: Path = TEMPLATES_DIR) -> jinja2.Environment:
         gettext=_gettext, ngettext=_ngettext, newstyle=True
     )
     env.globals.update(
-        t=_localize, static_url=static_url, csrf_field=_csrf_field, current_locale=_current_locale
+        t=_localize,
+        static_url=static_url,
+        csrf_field=_csrf_field,
+        current_locale=_current_locale,
+        field_messages=field_messages,
+        source_name=_source_name,
+        division_children=divisions.children,
     )
     env.filters["percent"] = lambda value: "—" if value is None else f"{value:.0%}"
     return env
@@ -127,6 +180,15 @@ class Templates:
         token = _rendering_locale.set(full["locale"].code)
         try:
             return self._respond(request, name, full, block, status_code)
+        finally:
+            _rendering_locale.reset(token)
+
+    def render_string(self, request: Request, name: str, context: dict[str, Any]) -> str:
+        """A template rendered to a string (a PDF's HTML), with the base context."""
+        full = {**self.base_context(request), **context}
+        token = _rendering_locale.set(full["locale"].code)
+        try:
+            return self.env.get_template(name).render(full)
         finally:
             _rendering_locale.reset(token)
 

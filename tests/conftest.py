@@ -69,7 +69,9 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, sandbox: Sandbox) -> Settings:
+def settings(
+    database_url: str, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings.from_env(
         environ={},
         database_url=database_url,
@@ -84,6 +86,10 @@ def settings(database_url: str, sandbox: Sandbox) -> Settings:
         wechat_api_base=sandbox.wechat,
         wechat_appid=WECHAT_APPID,
         wechat_secret=WECHAT_SECRET,
+        licenses_api_base=f"{sandbox.url}/licenses/api/v1",
+        registry_api_base=f"{sandbox.url}/registry/api/v1",
+        integrations_api_key="sandbox-api-key",
+        upload_dir=tmp_path_factory.mktemp("uploads"),
     )
 
 

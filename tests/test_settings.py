@@ -9,6 +9,7 @@ SECRETS = {
     "PORTAL_DATA_KEY": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleSE=",
     "PORTAL_OIDC_CLIENT_SECRET": "s",
     "PORTAL_WECHAT_SECRET": "w",
+    "PORTAL_INTEGRATIONS_API_KEY": "i",
 }
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -31,7 +32,13 @@ def test_bad_values_say_which_setting(key: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["PORTAL_SECRET_KEY", "PORTAL_DATA_KEY", "PORTAL_OIDC_CLIENT_SECRET", "PORTAL_WECHAT_SECRET"],
+    [
+        "PORTAL_SECRET_KEY",
+        "PORTAL_DATA_KEY",
+        "PORTAL_OIDC_CLIENT_SECRET",
+        "PORTAL_WECHAT_SECRET",
+        "PORTAL_INTEGRATIONS_API_KEY",
+    ],
 )
 def test_secrets_are_required_outside_the_demo(name: str) -> None:
     with pytest.raises(ValueError, match=name):

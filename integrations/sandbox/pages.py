@@ -107,7 +107,8 @@ _INDEX = """\
 {% block title %}沙箱{% endblock %}
 {% block heading %}外部系统沙箱{% endblock %}
 {% block main %}
-<p>代替省统一身份认证平台（OpenID Connect）和微信接口，按真实协议通过 HTTP 工作。</p>
+<p>代替省统一身份认证平台（OpenID Connect）、微信接口、电子证照库和企业登记信息，
+按真实协议通过 HTTP 工作。</p>
 <h2>统一身份认证平台</h2>
 <p>Issuer：<code>{{ issuer }}</code><br>
 <a href="{{ issuer }}/.well-known/openid-configuration">发现文档</a> ·
@@ -115,6 +116,10 @@ _INDEX = """\
 <h2>微信接口</h2>
 <p>API base：<code>{{ wechat }}</code><br>
 <a href="{{ wechat }}/sandbox/messages">已发送的订阅消息</a></p>
+<h2>电子证照库、企业登记信息</h2>
+<p>JSON 接口，请求头 <code>Authorization: Bearer &lt;API key&gt;</code>：<br>
+电子证照库：<code>{{ licenses }}</code><br>
+企业登记信息：<code>{{ registry }}</code></p>
 <h2>演示人员</h2>
 <table>
 <thead><tr><th>姓名</th><th>sub</th><th>最高等级</th><th>微信 openid</th></tr></thead>

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from auth.guards import require_actor
 from portal.catalog.effects import TARGETS
 from portal.catalog.schema import Audience
 from portal.catalog.services import CatalogService
@@ -88,28 +87,6 @@ async def guide(request: Request) -> Response:
     )
 
 
-async def apply_entry(request: Request) -> Response:
-    """Applying needs a signed-in person at the one-thing's assurance level (step-up if
-    lower), acting for the right kind of subject, within an agent's scope."""
-    service = _service(request)
-    thing = service.get(request.path_params["code"])
-    if thing is None:
-        raise HTTPException(404)
-    actor = require_actor(request, thing.min_assurance)
-    wrong_subject = actor.acts_for_enterprise != (thing.audience == Audience.ENTERPRISE)
-    return _templates(request).render(
-        request,
-        "catalog/apply.html",
-        {
-            "thing": thing,
-            "catalog": service.catalog,
-            "wrong_subject": wrong_subject,
-            "out_of_scope": not actor.may_handle(thing.code),
-        },
-        status_code=403 if wrong_subject or not actor.may_handle(thing.code) else 200,
-    )
-
-
 async def effects_overview(request: Request) -> Response:
     service = _service(request)
     return _templates(request).render(
@@ -135,5 +112,4 @@ routes = [
     Route("/search", search, name="search"),
     Route("/effects", effects_overview, name="effects"),
     Route("/things/{code:str}", guide, name="guide"),
-    Route("/things/{code:str}/apply", apply_entry, name="apply"),
 ]

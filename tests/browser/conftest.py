@@ -49,6 +49,8 @@ def live_url(settings: Settings) -> Iterator[str]:
         "oidc_issuer": "",
         "wechat_api_base": "",
         "oidc_client_id": "portal-demo",
+        "licenses_api_base": "",
+        "registry_api_base": "",
     }
     app = create_app(Settings(**live))
     server = uvicorn.Server(

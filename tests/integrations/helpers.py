@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 
 from integrations.sandbox import SandboxClient
 from integrations.sandbox.idp_models import IdpStore
+from integrations.sandbox.license_store import LicenseStore
 from integrations.sandbox.wechat import WeChatStore
 
 CLIENT_ID = "portal"
@@ -32,6 +33,7 @@ REDIRECT_URI = "https://portal.example/auth/callback"
 LOGGED_OUT_URI = "https://portal.example/auth/logged-out"
 WECHAT_APPID = "wx5a1b2c3d4e5f6a7b"
 WECHAT_SECRET = "wechat-test-secret"
+API_KEY = "sandbox-api-key"  # create_sandbox_app's default, which the conftest uses
 
 
 def free_port() -> int:
@@ -72,6 +74,19 @@ class Sandbox:
     @property
     def wechat(self) -> str:
         return f"{self.url}/wechat"
+
+    @property
+    def licenses_api(self) -> str:
+        return f"{self.url}/licenses/api/v1"
+
+    @property
+    def registry_api(self) -> str:
+        return f"{self.url}/registry/api/v1"
+
+    @property
+    def license_store(self) -> LicenseStore:
+        store: LicenseStore = mounted(self.app, "/licenses").state.store
+        return store
 
     @property
     def idp_store(self) -> IdpStore:

@@ -1,0 +1,145 @@
+"""Gather what prefill needs from the outside (identity, profile, registry, e-licenses,
+previous applications) for one actor; then portal.forms.prefill decides, purely."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from auth.actor import Actor
+from auth.models import Person
+from auth.services import ID_PURPOSE, PHONE_PURPOSE
+from integrations.licenses import LicenseLibrary
+from integrations.registry import EnterpriseRegistry
+from portal.applications.models import Application
+from portal.catalog.schema import Item, Material, OneThing
+from portal.forms.merged import merged_form
+from portal.forms.prefill import PrefillContext, Prefilled, identity_claims, prefill
+from portal.profile import services as profile
+from portal.web import appstate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LicenseChoice:
+    """An e-license in the wallet that can replace a material."""
+
+    id: str
+    name: str
+    number: str
+    holder_name: str
+
+
+def _library(request: Request) -> LicenseLibrary:
+    settings = appstate.settings(request)
+    return LicenseLibrary(settings.licenses_api_url, settings.integrations_api_key)
+
+
+def _registry(request: Request) -> EnterpriseRegistry:
+    settings = appstate.settings(request)
+    return EnterpriseRegistry(settings.registry_api_url, settings.integrations_api_key)
+
+
+async def _holders(request: Request, actor: Actor) -> list[tuple[str, str]]:
+    """(holder code, code type) whose licenses this actor may use: the person's own, and the
+    enterprise's when acting for one."""
+    async with appstate.database(request)() as db:
+        person = await db.get(Person, actor.person_id)
+    holders = []
+    if person is not None and person.id_number_encrypted:
+        holders.append(
+            (appstate.cipher(request).decrypt(person.id_number_encrypted, ID_PURPOSE), "111")
+        )
+    if actor.subject.uscc:
+        holders.append((actor.subject.uscc, "001"))
+    return holders
+
+
+async def wallet(request: Request, actor: Actor) -> list[Any]:
+    """The actor's valid licenses (full records); an unreachable library means none."""
+    library = _library(request)
+    found: list[Any] = []
+    seen: set[str] = set()
+    today = date.today()
+    try:
+        for code, code_type in await _holders(request, actor):
+            for summary in await library.list_for_holder(code, code_type):  # type: ignore[arg-type]
+                if summary.usable_on(today) and summary.id not in seen:
+                    seen.add(summary.id)
+                    found.append(await library.get(summary.id))
+    except Exception:
+        log.exception("e-license library unreachable; prefill and 免提交 without licenses")
+        return []
+    return found
+
+
+async def context_for(request: Request, db: AsyncSession, actor: Actor) -> PrefillContext:
+    cipher = appstate.cipher(request)
+    person = await db.get(Person, actor.person_id)
+    assert person is not None
+    id_number = (
+        cipher.decrypt(person.id_number_encrypted, ID_PURPOSE)
+        if person.id_number_encrypted
+        else None
+    )
+    phone = (
+        cipher.decrypt(person.phone_encrypted, PHONE_PURPOSE) if person.phone_encrypted else None
+    )
+    context = PrefillContext(identity=identity_claims(person.name, id_number, phone))
+    consented = profile.active_reuse_consent(await profile.consents(db, person.id)) is not None
+    if consented:
+        context.profile = {}
+        for entry in await profile.entries(db, person.id):
+            context.profile.setdefault(entry.kind, entry.value)
+        previous = await db.scalar(
+            select(Application)
+            .where(
+                Application.subject_kind == actor.subject.kind,
+                Application.subject_id == actor.subject.id,
+            )
+            .order_by(Application.submitted_at.desc())
+            .limit(1)
+        )
+        context.previous = dict(previous.values) if previous else None
+    if actor.subject.uscc:
+        try:
+            record = await _registry(request).lookup(actor.subject.uscc)
+        except Exception:
+            log.exception("enterprise registry unreachable")
+            record = None
+        if record is not None:
+            context.enterprise = {k: v for k, v in vars(record).items()}
+    for license_ in await wallet(request, actor):
+        context.licenses.setdefault(license_.type, dict(license_.data))
+    return context
+
+
+async def prefill_for(
+    request: Request, db: AsyncSession, actor: Actor, thing: OneThing, items: Sequence[Item]
+) -> dict[str, Prefilled]:
+    fields = merged_form(thing, items).fields
+    return prefill(fields, await context_for(request, db, actor))
+
+
+async def licenses_for(
+    request: Request, actor: Actor, materials: Sequence[Material]
+) -> dict[str, list[LicenseChoice]]:
+    """For each material an e-license can replace, the licenses in the wallet that do."""
+    wanted = {m.license_type for m in materials if m.license_type}
+    if not wanted:
+        return {}
+    by_type: dict[str, list[LicenseChoice]] = {}
+    for license_ in await wallet(request, actor):
+        if license_.type in wanted:
+            by_type.setdefault(license_.type, []).append(
+                LicenseChoice(license_.id, license_.name, license_.number, license_.holder.name)
+            )
+    return {m.key: by_type.get(m.license_type or "", []) for m in materials if m.license_type}

@@ -1,0 +1,533 @@
+"""The apply flow: questions → what you will get → the merged form → materials → check →
+submit → confirmation. Thin handlers: the rules are in services, forms and uploads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from auth.actor import Actor
+from auth.guards import require_actor
+from portal.applications import prefill_io, receipts, services, steps, uploads
+from portal.applications.models import Draft, Upload
+from portal.catalog.schema import Audience, OneThing
+from portal.forms.applicability import applicable_items, valid_answer
+from portal.forms.merged import materials_for, merged_form, shown
+from portal.forms.validation import check, read_fields
+from portal.web import appstate
+
+
+def _thing(request: Request, code: str) -> OneThing:
+    thing = appstate.catalog(request).get(code)
+    if thing is None:
+        raise HTTPException(404)
+    return thing
+
+
+def _actor_for(request: Request, thing: OneThing) -> Actor:
+    actor = require_actor(request, thing.min_assurance)
+    if actor.acts_for_enterprise != (thing.audience == Audience.ENTERPRISE):
+        raise HTTPException(403)
+    if not actor.may_handle(thing.code):
+        raise HTTPException(403)
+    return actor
+
+
+async def _draft(request: Request, db: Any) -> tuple[Draft, OneThing, Actor]:
+    """The draft in the URL, only for who may handle it (404 otherwise: no hint it exists)."""
+    actor = require_actor(request)
+    draft = await services.get_draft(db, request.path_params["draft"], actor)
+    if draft is None:
+        raise HTTPException(404)
+    thing = _thing(request, draft.thing_code)
+    return draft, thing, _actor_for(request, thing)
+
+
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    block: str | None = None,
+) -> Response:
+    return appstate.templates(request).render(
+        request, template, context, status_code=status, block=block
+    )
+
+
+async def _uploads(db: Any, draft: Draft) -> list[Upload]:
+    from sqlalchemy import select
+
+    rows = await db.execute(select(Upload).where(Upload.draft_id == draft.id).order_by(Upload.id))
+    return list(rows.scalars())
+
+
+# Start -----------------------------------------------------------------------------------
+
+
+async def start_page(request: Request) -> Response:
+    thing = _thing(request, request.path_params["code"])
+    actor = require_actor(request, thing.min_assurance)
+    wrong_subject = actor.acts_for_enterprise != (thing.audience == Audience.ENTERPRISE)
+    out_of_scope = not actor.may_handle(thing.code)
+    drafts: list[Draft] = []
+    if not (wrong_subject or out_of_scope):
+        async with appstate.database(request)() as db:
+            drafts = await services.open_drafts(db, actor, thing.code)
+    return _render(
+        request,
+        "applications/start.html",
+        {
+            "thing": thing,
+            "catalog": appstate.catalog(request).catalog,
+            "drafts": drafts,
+            "wrong_subject": wrong_subject,
+            "out_of_scope": out_of_scope,
+            "resume": lambda d: steps.resume_url(d, thing),
+        },
+        status=403 if wrong_subject or out_of_scope else 200,
+    )
+
+
+async def start(request: Request) -> Response:
+    thing = _thing(request, request.path_params["code"])
+    actor = _actor_for(request, thing)
+    async with appstate.database(request)() as db:
+        draft = await services.start(db, thing, actor, appstate.settings(request).draft_days)
+        await db.commit()
+    return RedirectResponse(steps.after_question(draft, thing), status_code=303)
+
+
+async def resume(request: Request) -> Response:
+    async with appstate.database(request)() as db:
+        draft, thing, _ = await _draft(request, db)
+    return RedirectResponse(steps.resume_url(draft, thing), status_code=303)
+
+
+# Situation questions ----------------------------------------------------------------------
+
+
+async def question(request: Request) -> Response:
+    async with appstate.database(request)() as db:
+        draft, thing, _ = await _draft(request, db)
+        situation = next(
+            (s for s in thing.situations if s.key == request.path_params["question"]), None
+        )
+        if situation is None:
+            raise HTTPException(404)
+        problem = None
+        if request.method == "POST":
+            form = await request.form()
+            answer = str(form.get("answer", ""))
+            if valid_answer(situation, answer):
+                draft.answers = {**draft.answers, situation.key: answer}
+                services.touch(draft, appstate.settings(request).draft_days)
+                await db.commit()
+                target = (
+                    steps.url(draft, "check")
+                    if form.get("return") == "check"
+                    else steps.after_question(draft, thing)
+                )
+                return RedirectResponse(target, status_code=303)
+            problem = "answer_missing"
+        position = [s.key for s in thing.situations].index(situation.key)
+    return _render(
+        request,
+        "applications/question.html",
+        {
+            "draft": draft,
+            "thing": thing,
+            "situation": situation,
+            "problem": problem,
+            "chosen": draft.answers.get(situation.key),
+            "position": position + 1,
+            "count": len(thing.situations),
+            "return_to": request.query_params.get("return"),
+        },
+        status=400 if problem else 200,
+    )
+
+
+async def result(request: Request) -> Response:
+    """一次告知: what you will get, and every material, before any form."""
+    async with appstate.database(request)() as db:
+        draft, thing, actor = await _draft(request, db)
+        items = applicable_items(thing, draft.answers)
+        if request.method == "POST":
+            filled = await prefill_io.prefill_for(request, db, actor, thing, items)
+            draft.prefilled = {key: asdict(p) for key, p in filled.items()}
+            services.touch(draft, appstate.settings(request).draft_days)
+            await db.commit()
+            return RedirectResponse(steps.first_section(draft, thing), status_code=303)
+    service = appstate.catalog(request)
+    return _render(
+        request,
+        "applications/result.html",
+        {
+            "draft": draft,
+            "thing": thing,
+            "items": items,
+            "catalog": service.catalog,
+            "service": service,
+            "materials": materials_for(thing, items, draft.values),
+        },
+    )
+
+
+# The merged form ----------------------------------------------------------------------------
+
+
+def _section_context(draft: Draft, thing: OneThing, key: str) -> dict[str, Any]:
+    items = applicable_items(thing, draft.answers)
+    form = merged_form(thing, items)
+    section = form.section(key)
+    if section is None:
+        raise HTTPException(404)
+    keys = [s.section.key for s in form.sections]
+    return {"form": form, "section": section, "position": keys.index(key) + 1, "count": len(keys)}
+
+
+async def section(request: Request) -> Response:
+    async with appstate.database(request)() as db:
+        draft, thing, _ = await _draft(request, db)
+        context = _section_context(draft, thing, request.path_params["section"])
+        fields = context["section"].fields
+        problems: dict[str, str] = {}
+        if request.method == "POST":
+            form = await request.form()
+            typed = read_fields([f for f in fields if not _locked(draft, f.key)], form)
+            services.save_values(draft, typed, appstate.settings(request).draft_days)
+            await db.commit()
+            if form.get("action") == "save":
+                return RedirectResponse("/applications?saved=1", status_code=303)
+            values = services.effective_values(draft)
+            problems = {} if form.get("action") == "refresh" else check(fields, values).problems
+            if not problems and form.get("action") != "refresh":
+                target = (
+                    steps.url(draft, "check")
+                    if form.get("return") == "check"
+                    else steps.after_section(draft, thing, context["section"].section.key)
+                )
+                return RedirectResponse(target, status_code=303)
+    return _render(
+        request,
+        "applications/section.html",
+        {
+            **context,
+            "draft": draft,
+            "thing": thing,
+            "values": services.effective_values(draft),
+            "prefilled": draft.prefilled,
+            "problems": problems,
+            "shown": shown,
+            "return_to": request.query_params.get("return"),
+            "catalog_license_types": appstate.catalog(request).catalog.license_types,
+        },
+        status=400 if problems else 200,
+    )
+
+
+async def autosave(request: Request) -> Response:
+    """htmx saves each change as the person types; no validation, nothing lost."""
+    async with appstate.database(request)() as db:
+        draft, thing, _ = await _draft(request, db)
+        context = _section_context(draft, thing, request.path_params["section"])
+        form = await request.form()
+        fields = [f for f in context["section"].fields if not _locked(draft, f.key)]
+        services.save_values(
+            draft, read_fields(fields, form), appstate.settings(request).draft_days
+        )
+        await db.commit()
+    return _render(request, "applications/_saved.html", {"saved_at": datetime.now(UTC)})
+
+
+def _locked(draft: Draft, key: str) -> bool:
+    return bool(draft.prefilled.get(key, {}).get("locked"))
+
+
+async def continue_draft(request: Request) -> Response:
+    """Back after a break: the first place that still needs something."""
+    async with appstate.database(request)() as db:
+        draft, thing, _ = await _draft(request, db)
+        items = applicable_items(thing, draft.answers)
+        form = merged_form(thing, items)
+        values = services.effective_values(draft)
+        for form_section in form.sections:
+            if check(form_section.fields, values).problems:
+                return RedirectResponse(
+                    steps.url(draft, f"s/{form_section.section.key}"), status_code=303
+                )
+        found = await _uploads(db, draft)
+        if services.material_problems(draft, thing, found):
+            return RedirectResponse(steps.url(draft, "materials"), status_code=303)
+    return RedirectResponse(steps.url(draft, "check"), status_code=303)
+
+
+# Materials ----------------------------------------------------------------------------------
+
+
+async def materials(request: Request) -> Response:
+    settings = appstate.settings(request)
+    async with appstate.database(request)() as db:
+        draft, thing, actor = await _draft(request, db)
+        items = applicable_items(thing, draft.answers)
+        needed = materials_for(thing, items, services.effective_values(draft))
+        problems: dict[str, str] = {}
+        if request.method == "POST":
+            async with request.form() as form:
+                action = form.get("action")
+                problems = await _take_materials(db, settings, draft, actor, needed, form)
+            services.touch(draft, settings.draft_days)
+            await db.commit()
+            if not problems and action != "upload":
+                problems = services.material_problems(draft, thing, await _uploads(db, draft))
+                if not problems:
+                    return RedirectResponse(steps.url(draft, "check"), status_code=303)
+        found = await _uploads(db, draft)
+        licenses = await prefill_io.licenses_for(request, actor, needed)
+    context = {
+        "draft": draft,
+        "thing": thing,
+        "materials": needed,
+        "uploads": found,
+        "licenses": licenses,
+        "problems": problems,
+        "items": items,
+        "actor": actor,
+        "catalog": appstate.catalog(request).catalog,
+    }
+    return _render(request, "applications/materials.html", context, status=400 if problems else 200)
+
+
+async def _take_materials(
+    db: Any, settings: Any, draft: Draft, actor: Actor, needed: list[Any], form: Any
+) -> dict[str, str]:
+    """Record each material's choice (license, upload, 容缺) and store the uploads."""
+    problems: dict[str, str] = {}
+    states = dict(draft.materials)
+    for material in needed:
+        state = dict(states.get(material.key, {}))
+        choice = str(form.get(f"m.{material.key}.mode", state.get("mode", "upload")))
+        state["mode"] = choice
+        if choice == "license":
+            state["license_id"] = str(form.get(f"m.{material.key}.license", ""))
+            state["consent"] = form.get(f"m.{material.key}.consent") == "yes"
+            if not state["consent"]:
+                problems[material.key] = "license_consent"
+        elif choice == "tolerate" and material.tolerable:
+            signer = str(form.get(f"m.{material.key}.signature", "")).strip()
+            if signer and signer == actor.name:
+                state["signed_by"] = signer
+                state["signed_at"] = datetime.now(UTC).isoformat()
+            else:
+                state.pop("signed_by", None)
+                problems[material.key] = "signature"
+        for file in form.getlist(f"m.{material.key}.files"):
+            if isinstance(file, UploadFile) and file.filename:
+                problem = await _accept_upload(db, settings, draft, actor, material.key, file)
+                if problem:
+                    problems[material.key] = problem
+        states[material.key] = state
+    draft.materials = states
+    return problems
+
+
+async def _accept_upload(
+    db: Any, settings: Any, draft: Draft, actor: Actor, material_key: str, file: UploadFile
+) -> str | None:
+    content = await file.read(settings.max_upload_bytes + 1)
+    try:
+        cleaned = uploads.clean(content, settings.max_upload_bytes)
+    except uploads.UploadRefused as refused:
+        return f"upload_{refused.code}"
+    stored = uploads.store(settings.upload_dir, cleaned)
+    db.add(
+        Upload(
+            public_id=services.new_public_id(),
+            owner_id=actor.person_id,
+            draft_id=draft.id,
+            material_key=material_key,
+            stored_name=stored,
+            content_type=cleaned.content_type,
+            size=len(cleaned.content),
+            sha256=cleaned.sha256,
+            original_name=(file.filename or "")[:200],
+            created_at=datetime.now(UTC),
+        )
+    )
+    await db.flush()
+    return None
+
+
+async def remove_upload(request: Request) -> Response:
+    from sqlalchemy import delete
+
+    async with appstate.database(request)() as db:
+        draft, _, actor = await _draft(request, db)
+        await db.execute(
+            delete(Upload).where(
+                Upload.public_id == request.path_params["upload"],
+                Upload.draft_id == draft.id,
+                Upload.owner_id == actor.person_id,
+            )
+        )
+        await db.commit()
+    return RedirectResponse(steps.url(draft, "materials"), status_code=303)
+
+
+async def upload_file(request: Request) -> Response:
+    """An uploaded file, inline, to its owner only."""
+    from sqlalchemy import select
+
+    actor = require_actor(request)
+    async with appstate.database(request)() as db:
+        upload = await db.scalar(
+            select(Upload).where(Upload.public_id == request.path_params["upload"])
+        )
+    if upload is None or upload.owner_id != actor.person_id:
+        raise HTTPException(404)
+    content = uploads.read(appstate.settings(request).upload_dir, upload.stored_name)
+    return Response(
+        content,
+        media_type=upload.content_type,
+        headers={
+            "cache-control": "private, no-store",
+            "content-disposition": "inline",
+            "x-content-type-options": "nosniff",
+        },
+    )
+
+
+# Check and submit ---------------------------------------------------------------------------
+
+
+async def check_page(request: Request) -> Response:
+    async with appstate.database(request)() as db:
+        draft, thing, _ = await _draft(request, db)
+        items = applicable_items(thing, draft.answers)
+        form = merged_form(thing, items)
+        values = services.effective_values(draft)
+        found = await _uploads(db, draft)
+    problems = check(form.fields, values).problems
+    service = appstate.catalog(request)
+    return _render(
+        request,
+        "applications/check.html",
+        {
+            "draft": draft,
+            "thing": thing,
+            "items": items,
+            "form": form,
+            "values": values,
+            "prefilled": draft.prefilled,
+            "shown": shown,
+            "problems": problems,
+            "material_problems": services.material_problems(draft, thing, found),
+            "materials": materials_for(thing, items, values),
+            "uploads": found,
+            "catalog": service.catalog,
+        },
+    )
+
+
+async def submit(request: Request) -> Response:
+    async with appstate.database(request)() as db:
+        actor = require_actor(request)
+        from sqlalchemy import select
+
+        from portal.applications.models import Application
+
+        already = await db.scalar(
+            select(Application).where(Application.draft_public_id == request.path_params["draft"])
+        )
+        if already is not None and services.may_access(already, actor):
+            # A double click or a resubmitted form: the first submission stands.
+            return RedirectResponse(f"/applications/{already.public_id}", status_code=303)
+        draft, thing, _ = await _draft(request, db)
+        found = await _uploads(db, draft)
+        if services.problems_of(draft, thing) or services.material_problems(draft, thing, found):
+            return RedirectResponse(steps.url(draft, "continue"), status_code=303)
+        effect = appstate.catalog(request).effects[thing.code]
+        application = await services.submit(db, draft, thing, found, effect)
+    return RedirectResponse(f"/applications/{application.public_id}", status_code=303)
+
+
+# After submission ----------------------------------------------------------------------------
+
+
+async def my_applications(request: Request) -> Response:
+    actor = require_actor(request)
+    async with appstate.database(request)() as db:
+        drafts = await services.open_drafts(db, actor)
+        applications = await services.applications_of(db, actor)
+    catalog = appstate.catalog(request)
+    return _render(
+        request,
+        "applications/list.html",
+        {
+            "drafts": drafts,
+            "applications": applications,
+            "catalog": catalog.catalog,
+            "things": {
+                code: catalog.get(code)
+                for code in {d.thing_code for d in drafts} | {a.thing_code for a in applications}
+            },
+            "resume": lambda d: steps.resume_url(d, catalog.get(d.thing_code)),  # type: ignore[arg-type]
+            "saved": request.query_params.get("saved") == "1",
+        },
+    )
+
+
+async def confirmation(request: Request) -> Response:
+    application, thing, items = await receipts.load(request)
+    return _render(
+        request,
+        "applications/confirmation.html",
+        {
+            "application": application,
+            "thing": thing,
+            "items": items,
+            "catalog": appstate.catalog(request).catalog,
+            **receipts.context(request, application, thing),
+        },
+    )
+
+
+async def receipt_pdf(request: Request) -> Response:
+    application, thing, items = await receipts.load(request)
+    pdf = await receipts.render_pdf(request, application, thing, items)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'inline; filename="receipt-{application.receipt_number}.pdf"',
+            "cache-control": "private, no-store",
+        },
+    )
+
+
+routes = [
+    Route("/things/{code:str}/apply", start_page, name="apply"),
+    Route("/things/{code:str}/apply", start, methods=["POST"], name="apply_start"),
+    Route("/drafts/{draft:str}", resume, name="draft"),
+    Route("/drafts/{draft:str}/q/{question:str}", question, methods=["GET", "POST"]),
+    Route("/drafts/{draft:str}/result", result, methods=["GET", "POST"]),
+    Route("/drafts/{draft:str}/s/{section:str}", section, methods=["GET", "POST"]),
+    Route("/drafts/{draft:str}/s/{section:str}/autosave", autosave, methods=["POST"]),
+    Route("/drafts/{draft:str}/continue", continue_draft),
+    Route("/drafts/{draft:str}/materials", materials, methods=["GET", "POST"]),
+    Route("/drafts/{draft:str}/uploads/{upload:str}/delete", remove_upload, methods=["POST"]),
+    Route("/drafts/{draft:str}/check", check_page),
+    Route("/drafts/{draft:str}/submit", submit, methods=["POST"]),
+    Route("/uploads/{upload:str}", upload_file, name="upload"),
+    Route("/applications", my_applications, name="applications"),
+    Route("/applications/{application:str}", confirmation, name="application"),
+    Route("/applications/{application:str}/receipt.pdf", receipt_pdf, name="receipt"),
+]

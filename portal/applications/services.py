@@ -1,0 +1,267 @@
+"""Rules of drafts and submission."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.actor import Actor
+from portal.applications.models import Application, ApplicationItem, Draft, OutboxMessage, Upload
+from portal.catalog.effects import Effect
+from portal.catalog.schema import OneThing
+from portal.forms.applicability import applicable_items
+from portal.forms.merged import materials_for, merged_form, shown
+from portal.forms.validation import check
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+async def start(db: AsyncSession, thing: OneThing, actor: Actor, days: int) -> Draft:
+    now = _now()
+    draft = Draft(
+        public_id=new_public_id(),
+        thing_code=thing.code,
+        subject_kind=actor.subject.kind,
+        subject_id=actor.subject.id,
+        operator_id=actor.person_id,
+        answers={},
+        values={},
+        prefilled={},
+        materials={},
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    db.add(draft)
+    await db.flush()
+    return draft
+
+
+def may_access(draft: Draft | Application, actor: Actor) -> bool:
+    """Same subject; a person's own drafts only by themselves; an agent within scope."""
+    if (draft.subject_kind, draft.subject_id) != (actor.subject.kind, actor.subject.id):
+        return False
+    if draft.subject_kind == "person":
+        return draft.operator_id == actor.person_id
+    return actor.may_handle(draft.thing_code)
+
+
+async def get_draft(db: AsyncSession, public_id: str, actor: Actor) -> Draft | None:
+    draft = await db.scalar(select(Draft).where(Draft.public_id == public_id))
+    if draft is None or not may_access(draft, actor) or draft.submitted_at is not None:
+        return None
+    if _aware(draft.expires_at) < _now():
+        return None
+    return draft
+
+
+async def open_drafts(db: AsyncSession, actor: Actor, thing_code: str | None = None) -> list[Draft]:
+    query = (
+        select(Draft)
+        .where(
+            Draft.subject_kind == actor.subject.kind,
+            Draft.subject_id == actor.subject.id,
+            Draft.submitted_at.is_(None),
+            Draft.expires_at > _now(),
+        )
+        .order_by(Draft.updated_at.desc())
+    )
+    if thing_code:
+        query = query.where(Draft.thing_code == thing_code)
+    drafts = (await db.execute(query)).scalars()
+    return [d for d in drafts if may_access(d, actor)]
+
+
+async def applications_of(db: AsyncSession, actor: Actor) -> list[Application]:
+    rows = await db.execute(
+        select(Application)
+        .where(
+            Application.subject_kind == actor.subject.kind,
+            Application.subject_id == actor.subject.id,
+        )
+        .order_by(Application.submitted_at.desc())
+    )
+    return [a for a in rows.scalars() if may_access(a, actor)]
+
+
+def touch(draft: Draft, days: int) -> None:
+    draft.updated_at = _now()
+    draft.expires_at = draft.updated_at + timedelta(days=days)
+
+
+def save_values(draft: Draft, values: dict[str, Any], days: int) -> None:
+    """Keeps what was typed, valid or not: nothing typed is ever lost."""
+    merged = dict(draft.values)
+    merged.update(values)
+    draft.values = merged
+    touch(draft, days)
+
+
+def effective_values(draft: Draft) -> dict[str, Any]:
+    """Typed values over prefilled ones; locked (identity) values always win."""
+    values = {k: p["value"] for k, p in draft.prefilled.items()}
+    values.update(draft.values)
+    for key, prefilled in draft.prefilled.items():
+        if prefilled.get("locked"):
+            values[key] = prefilled["value"]
+    return values
+
+
+def problems_of(draft: Draft, thing: OneThing) -> dict[str, str]:
+    items = applicable_items(thing, draft.answers)
+    form = merged_form(thing, items)
+    return check(form.fields, effective_values(draft)).problems
+
+
+def material_problems(draft: Draft, thing: OneThing, uploads: list[Upload]) -> dict[str, str]:
+    items = applicable_items(thing, draft.answers)
+    problems: dict[str, str] = {}
+    for material in materials_for(thing, items, effective_values(draft)):
+        state = draft.materials.get(material.key, {})
+        mode = state.get("mode")
+        if mode == "license" and state.get("license_id") and state.get("consent"):
+            continue
+        if mode == "tolerate" and material.tolerable and state.get("signed_by"):
+            continue
+        if any(u.material_key == material.key for u in uploads):
+            continue
+        problems[material.key] = "material_missing"
+    return problems
+
+
+def figures(draft: Draft, thing: OneThing, uploads: list[Upload], effect: Effect) -> dict[str, int]:
+    """This application's own figures: typed vs filled for the person, uploaded vs licensed."""
+    items = applicable_items(thing, draft.answers)
+    form = merged_form(thing, items)
+    values = effective_values(draft)
+    visible = [f for f in form.fields if shown(f, values)]
+    filled = [
+        f
+        for f in visible
+        if f.key in draft.prefilled
+        and draft.values.get(f.key, draft.prefilled[f.key]["value"])
+        == draft.prefilled[f.key]["value"]
+    ]
+    materials = materials_for(thing, items, values)
+    licensed = [m for m in materials if draft.materials.get(m.key, {}).get("mode") == "license"]
+    tolerated = [m for m in materials if draft.materials.get(m.key, {}).get("mode") == "tolerate"]
+    return {
+        "fields": len(visible),
+        "fields_filled_for_you": len(filled),
+        "fields_typed": len(visible) - len(filled),
+        "materials": len(materials),
+        "materials_from_licenses": len(licensed),
+        "materials_uploaded": len({u.material_key for u in uploads}),
+        "materials_tolerated": len(tolerated),
+        "materials_separately": sum(len(i.materials) for i in items),
+        "items": len(items),
+    }
+
+
+async def submit(
+    db: AsyncSession, draft: Draft, thing: OneThing, uploads: list[Upload], effect: Effect
+) -> Application:
+    """Application, items and outbox row in one transaction; the same draft twice gives the
+    first application back (a double click, a resubmitted form)."""
+    existing = await db.scalar(
+        select(Application).where(Application.draft_public_id == draft.public_id)
+    )
+    if existing is not None:
+        return existing
+    now = _now()
+    items = applicable_items(thing, draft.answers)
+    application = Application(
+        public_id=new_public_id(),
+        draft_public_id=draft.public_id,
+        thing_code=thing.code,
+        subject_kind=draft.subject_kind,
+        subject_id=draft.subject_id,
+        operator_id=draft.operator_id,
+        answers=draft.answers,
+        values=effective_values(draft),
+        materials=draft.materials,
+        figures=figures(draft, thing, uploads, effect),
+        status="submitted",
+        submitted_at=now,
+    )
+    db.add(application)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        found = await db.scalar(
+            select(Application).where(Application.draft_public_id == draft.public_id)
+        )
+        assert found is not None
+        return found
+    application.receipt_number = receipt_number(application.id, now)
+    for item in items:
+        db.add(
+            ApplicationItem(
+                application_id=application.id,
+                item_key=item.key,
+                department=item.department,
+                promised_days=item.promised_days,
+                status="submitted",
+            )
+        )
+    db.add(
+        OutboxMessage(
+            topic="application.submit",
+            idempotency_key=application.public_id,
+            payload=intake_payload(application, thing, items, uploads),
+            created_at=now,
+            available_at=now,
+            attempts=0,
+        )
+    )
+    draft.submitted_at = now
+    await db.commit()
+    return application
+
+
+def receipt_number(application_id: int, when: datetime) -> str:
+    """收件回执编号: date + a sequence, readable over the phone."""
+    return f"YJS{when:%Y%m%d}{application_id:06d}"
+
+
+def intake_payload(
+    application: Application, thing: OneThing, items: list[Any], uploads: list[Upload]
+) -> dict[str, Any]:
+    return {
+        "application_id": application.public_id,
+        "receipt_number": application.receipt_number,
+        "one_thing": thing.code,
+        "subject": {"kind": application.subject_kind, "id": application.subject_id},
+        "operator_id": application.operator_id,
+        "items": [
+            {"key": i.key, "implementation_code": i.implementation_code, "department": i.department}
+            for i in items
+        ],
+        "form": application.values,
+        "materials": application.materials,
+        "uploads": [
+            {
+                "id": u.public_id,
+                "material": u.material_key,
+                "sha256": u.sha256,
+                "content_type": u.content_type,
+            }
+            for u in uploads
+        ],
+    }

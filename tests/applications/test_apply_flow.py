@@ -1,0 +1,167 @@
+"""The whole apply flow through the real app, sandbox e-licenses over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from portal.applications.models import Application, OutboxMessage
+from tests.applications.formdata import form_values
+from tests.auth.helpers import sign_in
+from tests.conftest import csrf_token_from
+
+
+def _go(client: TestClient, response: object) -> str:
+    location: str = response.headers["location"]  # type: ignore[attr-defined]
+    return location
+
+
+def _post(
+    client: TestClient, path: str, data: dict[str, object] | None = None, files: object = None
+) -> object:
+    """Submit the page's form as a browser would: what is shown, plus ``data``."""
+    page = client.get(path)
+    shown = {k: v for k, v in form_values(page.text).items() if k.startswith(("f.", "m.", "csrf"))}
+    return client.post(
+        path,
+        data={**shown, "csrf_token": csrf_token_from(page.text), **(data or {})},
+        files=files,
+        follow_redirects=False,
+    )
+
+
+def _photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (358, 441), "white").save(out, "JPEG")
+    return out.getvalue()
+
+
+def start_newborn(client: TestClient) -> str:
+    """Signs in as the mother, answers the questions; returns the draft's base path."""
+    sign_in(client, "li-na", "L3", next_path="/things/newborn/apply")
+    response = _post(client, "/things/newborn/apply")
+    path = _go(client, response)
+    for answer in ("yes", "no", "no"):
+        path = _go(client, _post(client, path, {"answer": answer}))
+    assert path.endswith("/result")
+    return path.removesuffix("/result")
+
+
+def test_newborn_from_questions_to_confirmation(client: TestClient, app: Starlette) -> None:
+    base = start_newborn(client)
+    result = client.get(f"{base}/result").text
+    assert "社会保障卡申领" in result and "生育医疗费用报销" not in result
+    section = _go(client, _post(client, f"{base}/result"))
+    assert section == f"{base}/s/child"
+
+    page = client.get(section).text
+    assert "已从电子证照" in page  # the birth certificate fills the child's details
+    data = {"f.child_name": "张小宝", "f.child_ethnicity": "汉族"}
+    response = _post(client, section, data)
+    assert response.status_code == 303, response.text  # type: ignore[attr-defined]
+    section = _go(client, response)
+    while "/s/" in section:
+        response = _post(
+            client,
+            section,
+            {
+                "f.relation_to_head": "child",
+                "f.delivery_method": "pickup",
+                "f.applicant_role": "mother",
+            },
+        )
+        assert response.status_code == 303, response.text  # type: ignore[attr-defined]
+        section = _go(client, response)
+    assert section == f"{base}/materials"
+
+    page = client.get(section).text
+    licenses = dict(re.findall(r'name="m\.(\w+)\.license"[^>]*>\s*<option value="([^"]+)"', page))
+    data: dict[str, object] = {}
+    for key, license_id in licenses.items():
+        data.update(
+            {f"m.{key}.mode": "license", f"m.{key}.license": license_id, f"m.{key}.consent": "yes"}
+        )
+    data["m.child_photo.mode"] = "upload"
+    response = _post(
+        client, section, data, files={"m.child_photo.files": ("photo.jpg", _photo(), "image/jpeg")}
+    )
+    assert _go(client, response) == f"{base}/check", response.text  # type: ignore[attr-defined]
+
+    check = client.get(f"{base}/check").text
+    assert "确认并提交" in check
+    token = csrf_token_from(check)
+    first = client.post(f"{base}/submit", data={"csrf_token": token}, follow_redirects=False)
+    second = client.post(f"{base}/submit", data={"csrf_token": token}, follow_redirects=False)
+    assert first.headers["location"] == second.headers["location"]
+    confirmation = client.get(first.headers["location"]).text
+    number = re.search(r"YJS\d{14}", confirmation)
+    assert number and "收件回执编号" in confirmation
+
+    async def counts() -> tuple[int, int]:
+        async with app.state.sessionmaker() as db:
+            apps = await db.scalar(
+                select(func.count())
+                .select_from(Application)
+                .where(Application.receipt_number == number.group())
+            )
+            outbox = await db.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .join(Application, Application.public_id == OutboxMessage.idempotency_key)
+                .where(Application.receipt_number == number.group())
+            )
+            return int(apps or 0), int(outbox or 0)
+
+    assert client.portal.call(counts) == (1, 1)  # type: ignore[union-attr]
+    pdf = client.get(first.headers["location"] + "/receipt.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_validation_messages_in_chinese_and_english(client: TestClient) -> None:
+    base = start_newborn(client)
+    _post(client, f"{base}/result")
+    response = _post(
+        client,
+        f"{base}/s/parents",
+        {
+            "f.applicant_role": "mother",
+            "f.spouse_id_number": "123",
+            "f.marriage_date": "2020-13-01",
+        },
+    )
+    html = response.text  # type: ignore[attr-defined]
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert "身份证号码不正确" in html and "请填写正确的日期" in html
+    assert 'value="123"' in html  # what was typed stays
+    english = client.post(
+        f"{base}/s/parents?lang=en",
+        data={"csrf_token": csrf_token_from(html), "f.spouse_id_number": "123"},
+    )
+    assert "ID number" in english.text or "identity" in english.text.lower()
+
+
+def test_another_person_cannot_open_the_draft_or_the_upload(app: Starlette) -> None:
+    with (
+        TestClient(app, base_url="http://testserver") as mother,
+        TestClient(app, base_url="http://testserver") as stranger,
+    ):
+        base = start_newborn(mother)
+        sign_in(stranger, "zhang-wei", "L3")
+        assert stranger.get(f"{base}/result").status_code == 404
+
+
+def test_draft_survives_sign_out_and_in(client: TestClient) -> None:
+    base = start_newborn(client)
+    _post(client, f"{base}/result")
+    _post(client, f"{base}/s/child", {"f.child_name": "张小宝", "action": "save"})
+    token = csrf_token_from(client.get("/applications").text)
+    client.post("/auth/logout", data={"csrf_token": token}, follow_redirects=False)
+    sign_in(client, "li-na", "L3", next_path="/applications")
+    page = client.get("/applications").text
+    assert "填写中" in page and "新生儿出生" in page
+    assert 'value="张小宝"' in client.get(f"{base}/s/child").text
