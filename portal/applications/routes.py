@@ -481,6 +481,7 @@ async def my_applications(request: Request) -> Response:
             },
             "resume": lambda d: steps.resume_url(d, catalog.get(d.thing_code)),  # type: ignore[arg-type]
             "saved": request.query_params.get("saved") == "1",
+        "expiring": services.expiring_soon,
         },
     )
 

@@ -99,6 +99,14 @@ async def applications_of(db: AsyncSession, actor: Actor) -> list[Application]:
     return [a for a in rows.scalars() if may_access(a, actor)]
 
 
+REMIND_DAYS = 3
+
+
+def expiring_soon(draft: Draft) -> bool:
+    """Drafts close to expiry are flagged on "my applications" (the reminder)."""
+    return _aware(draft.expires_at) - _now() < timedelta(days=REMIND_DAYS)
+
+
 def touch(draft: Draft, days: int) -> None:
     draft.updated_at = _now()
     draft.expires_at = draft.updated_at + timedelta(days=days)
