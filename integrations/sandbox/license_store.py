@@ -148,7 +148,8 @@ class LicenseStore:
     def for_holder(self, code: str, code_type: str) -> list[tuple[StoredLicense, str]]:
         """Licenses ``code`` holds or is named on, oldest first, with how it is on each."""
         found = [(item, item.relation_to(code, code_type)) for item in self.licenses.values()]
-        return [(item, relation) for item, relation in found if relation is not None]
+        listed = [(item, relation) for item, relation in found if relation is not None]
+        return sorted(listed, key=lambda pair: pair[0].issued_on)
 
     def verify(self, identifier: str) -> str:
         """One of ``ok``, ``bad_check``, ``unknown``, ``revoked``, ``expired``."""

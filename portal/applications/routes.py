@@ -202,7 +202,7 @@ async def section(request: Request) -> Response:
         problems: dict[str, str] = {}
         if request.method == "POST":
             form = await request.form()
-            typed = read_fields([f for f in fields if not _locked(draft, f.key)], form)
+            typed = read_fields(_editable_shown(draft, fields, form), form)
             services.save_values(draft, typed, appstate.settings(request).draft_days)
             await db.commit()
             if form.get("action") == "save":
@@ -246,6 +246,13 @@ async def autosave(request: Request) -> Response:
         )
         await db.commit()
     return _render(request, "applications/_saved.html", {"saved_at": datetime.now(UTC)})
+
+
+def _editable_shown(draft: Draft, fields: list[Any], form: Any) -> list[Any]:
+    """The fields this page really showed (a hidden field is not blanked by a save) and that
+    the person may change (identity-bound values are locked)."""
+    rendered = set(form.getlist("_shown"))
+    return [f for f in fields if f.key in rendered and not _locked(draft, f.key)]
 
 
 def _locked(draft: Draft, key: str) -> bool:
@@ -481,7 +488,7 @@ async def my_applications(request: Request) -> Response:
             },
             "resume": lambda d: steps.resume_url(d, catalog.get(d.thing_code)),  # type: ignore[arg-type]
             "saved": request.query_params.get("saved") == "1",
-        "expiring": services.expiring_soon,
+            "expiring": services.expiring_soon,
         },
     )
 

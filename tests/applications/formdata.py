@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 class _Form(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.data: dict[str, str] = {}
+        self.data: dict[str, str | list[str]] = {}
         self._select: str | None = None
         self._textarea: str | None = None
 
@@ -21,7 +21,7 @@ class _Form(HTMLParser):
                 if "checked" in a:
                     self.data[name] = a.get("value", "on")
             elif kind not in ("file", "submit"):
-                self.data[name] = a.get("value", "")
+                self._add(name, a.get("value", ""))
         elif tag == "select" and name:
             self._select = name
             self.data.setdefault(name, "")
@@ -31,6 +31,16 @@ class _Form(HTMLParser):
             self._textarea = name
             self.data[name] = ""
 
+    def _add(self, name: str, value: str) -> None:
+        """Repeated names (the _shown markers) become lists, as a browser sends them."""
+        current = self.data.get(name)
+        if current is None:
+            self.data[name] = value
+        elif isinstance(current, list):
+            current.append(value)
+        else:
+            self.data[name] = [current, value]
+
     def handle_endtag(self, tag: str) -> None:
         if tag == "select":
             self._select = None
@@ -39,10 +49,10 @@ class _Form(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._textarea:
-            self.data[self._textarea] += data
+            self.data[self._textarea] = str(self.data[self._textarea]) + data
 
 
-def form_values(html: str) -> dict[str, str]:
+def form_values(html: str) -> dict[str, str | list[str]]:
     parser = _Form()
     parser.feed(html)
     return parser.data

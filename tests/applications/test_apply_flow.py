@@ -26,7 +26,9 @@ def _post(
 ) -> object:
     """Submit the page's form as a browser would: what is shown, plus ``data``."""
     page = client.get(path)
-    shown = {k: v for k, v in form_values(page.text).items() if k.startswith(("f.", "m.", "csrf"))}
+    shown = {
+        k: v for k, v in form_values(page.text).items() if k.startswith(("f.", "m.", "_shown"))
+    }
     return client.post(
         path,
         data={**shown, "csrf_token": csrf_token_from(page.text), **(data or {})},
@@ -165,3 +167,51 @@ def test_draft_survives_sign_out_and_in(client: TestClient) -> None:
     page = client.get("/applications").text
     assert "填写中" in page and "新生儿出生" in page
     assert 'value="张小宝"' in client.get(f"{base}/s/child").text
+
+
+def _to_materials(client: TestClient) -> str:
+    base = start_newborn(client)
+    section = _go(client, _post(client, f"{base}/result"))
+    while "/s/" in section:
+        section = _go(
+            client,
+            _post(
+                client,
+                section,
+                {
+                    "f.relation_to_head": "child",
+                    "f.delivery_method": "pickup",
+                    "f.applicant_role": "mother",
+                },
+            ),
+        )
+    return base
+
+
+def test_a_renamed_executable_is_refused_and_uploads_stay_private(app: Starlette) -> None:
+    with (
+        TestClient(app, base_url="http://testserver") as mother,
+        TestClient(app, base_url="http://testserver") as stranger,
+    ):
+        base = _to_materials(mother)
+        elf = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200
+        refused = _post(
+            mother,
+            f"{base}/materials",
+            {"m.child_photo.mode": "upload"},
+            files={"m.child_photo.files": ("photo.jpg", elf, "image/jpeg")},
+        )
+        assert refused.status_code == 400  # type: ignore[attr-defined]
+        assert "只能上传 JPG、PNG 图片或 PDF 文件" in refused.text  # type: ignore[attr-defined]
+        ok = _post(
+            mother,
+            f"{base}/materials",
+            {"m.child_photo.mode": "upload", "action": "upload"},
+            files={"m.child_photo.files": ("photo.jpg", _photo(), "image/jpeg")},
+        )
+        page = ok.text  # type: ignore[attr-defined]
+        upload_url = re.search(r'href="(/uploads/[^"]+)"', page)
+        assert upload_url
+        assert mother.get(upload_url.group(1)).headers["content-type"] == "image/jpeg"
+        sign_in(stranger, "zhang-wei", "L3")
+        assert stranger.get(upload_url.group(1)).status_code == 404
