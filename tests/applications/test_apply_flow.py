@@ -144,7 +144,8 @@ def test_validation_messages_in_chinese_and_english(client: TestClient) -> None:
         f"{base}/s/parents?lang=en",
         data={"csrf_token": csrf_token_from(html), "f.spouse_id_number": "123"},
     )
-    assert "ID number" in english.text or "identity" in english.text.lower()
+    assert "Enter a correct ID card number" in english.text
+    assert "Enter a date, for example 2026-11-22" in english.text
 
 
 def test_another_person_cannot_open_the_draft_or_the_upload(app: Starlette) -> None:
