@@ -3,14 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORTAL_PORT ?= 8000
-APT_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core
+# The PDF receipt needs Pango (WeasyPrint) and CJK fonts; browser tests need Chromium too.
+RUN_APT_PACKAGES := fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+APT_PACKAGES := $(RUN_APT_PACKAGES) chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PO_FILES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test lint typecheck catalog-check pytest translations extract-messages apt-deps bench clean
+.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench clean
 
-run: $(VENV)/.installed translations
+run: $(VENV)/.installed translations run-apt-deps
 	PORTAL_PORT=$(PORTAL_PORT) $(BIN)/portal run
 
 test: $(VENV)/.installed-dev translations apt-deps lint typecheck catalog-check pytest
@@ -36,9 +38,15 @@ extract-messages: $(VENV)/.installed-dev
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -D messages --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python -m portal.i18n_tools hant
 
-# Browser tests need Debian's Chromium; PDFs and screenshots need CJK and Arabic fonts.
+# Installs the Debian packages that are missing (run: fonts and Pango; test: also Chromium).
 apt-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+run-apt-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(RUN_APT_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
