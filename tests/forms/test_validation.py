@@ -81,3 +81,32 @@ def test_read_fields_keeps_what_was_typed() -> None:
 def test_parse_date_rejects_impossible_dates() -> None:
     assert parse_date("2024-02-29") is not None
     assert parse_date("2023-02-29") is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "zh", "en"),
+    [
+        (
+            FieldType.RESIDENT_ID,
+            "410702199003071230",
+            "身份证号码不正确",
+            "Enter a correct ID card number",
+        ),
+        (FieldType.USCC, "91410700MA45RT3K8B", "统一社会信用代码不正确", "social credit code"),
+        (FieldType.MOBILE, "12345", "请填写 11 位手机号码", "mobile"),
+        (FieldType.DATE, "2026-13-01", "请填写正确的日期", "Enter a date"),
+    ],
+)
+def test_each_problem_reads_right_in_chinese_and_english(
+    kind: FieldType, raw: str, zh: str, en: str
+) -> None:
+    from portal import templating
+
+    _, problems = check_value(_field(kind), raw, "x")
+    [code] = problems.values()
+    for locale, expected in (("zh_Hans", zh), ("en", en)):
+        token = templating._rendering_locale.set(locale)
+        try:
+            assert expected.lower() in templating.field_messages()[code].lower()
+        finally:
+            templating._rendering_locale.reset(token)
