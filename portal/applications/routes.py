@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete, select
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,7 +17,7 @@ from starlette.routing import Route
 from auth.actor import Actor
 from auth.guards import require_actor
 from portal.applications import prefill_io, receipts, services, steps, uploads
-from portal.applications.models import Draft, Upload
+from portal.applications.models import Application, Draft, Upload
 from portal.catalog.schema import Audience, OneThing
 from portal.forms.applicability import applicable_items, valid_answer
 from portal.forms.merged import materials_for, merged_form, shown
@@ -63,8 +64,6 @@ def _render(
 
 
 async def _uploads(db: Any, draft: Draft) -> list[Upload]:
-    from sqlalchemy import select
-
     rows = await db.execute(select(Upload).where(Upload.draft_id == draft.id).order_by(Upload.id))
     return list(rows.scalars())
 
@@ -374,8 +373,6 @@ async def _accept_upload(
 
 
 async def remove_upload(request: Request) -> Response:
-    from sqlalchemy import delete
-
     async with appstate.database(request)() as db:
         draft, _, actor = await _draft(request, db)
         await db.execute(
@@ -391,8 +388,6 @@ async def remove_upload(request: Request) -> Response:
 
 async def upload_file(request: Request) -> Response:
     """An uploaded file, inline, to its owner only."""
-    from sqlalchemy import select
-
     actor = require_actor(request)
     async with appstate.database(request)() as db:
         upload = await db.scalar(
@@ -447,10 +442,6 @@ async def check_page(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     async with appstate.database(request)() as db:
         actor = require_actor(request)
-        from sqlalchemy import select
-
-        from portal.applications.models import Application
-
         already = await db.scalar(
             select(Application).where(Application.draft_public_id == request.path_params["draft"])
         )

@@ -3,19 +3,16 @@ by Playwright on a phone viewport. Screenshots land in var/screenshots/."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from portal.app import create_app
 from portal.settings import PROJECT_ROOT, Settings
+from tests.integrations.helpers import free_port, serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,16 +27,9 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def live_url(settings: Settings) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     # The sandbox mounted in the portal itself, as `make run` has it.
     live = {
@@ -53,19 +43,8 @@ def live_url(settings: Settings) -> Iterator[str]:
         "registry_api_base": "",
     }
     app = create_app(Settings(**live))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the portal did not start")
-        time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app, port):
+        yield base_url
 
 
 # Module scope, and after live_url: Playwright's sync API keeps an event loop running in the
