@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.flow import Person, png_bytes
@@ -27,6 +28,16 @@ def _open(browser: Browser, phone: dict[str, Any], base: str, js: bool) -> Page:
     context = browser.new_context(**{**phone, "java_script_enabled": js})
     context.add_cookies([{"name": "lang", "value": "zh_Hans", "url": base}])  # type: ignore[list-item]
     return context.new_page()
+
+
+def _look(page: Page, path: Path) -> None:
+    """What a person sees, kept as a screenshot; and what a screen reader finds, checked
+    (axe needs JavaScript: the JS-off run renders the same markup)."""
+    page.screenshot(path=str(path), full_page=True)
+    if "nojs" in path.name:
+        return
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
 
 
 def _figures(page: Page) -> dict[str, int]:
@@ -55,25 +66,17 @@ def test_new_parents_apply_for_a_newborn(
     person.tap("main form button[type=submit]")
     person.answer_questions()
     expect(page.locator("h1")).to_contain_text("这次一起办理")
-    page.screenshot(
-        path=str(screenshots / f"apply-result-{'js' if js else 'nojs'}.png"), full_page=True
-    )
+    _look(page, screenshots / f"apply-result-{'js' if js else 'nojs'}.png")
     person.tap("main form button[type=submit]")
-    page.screenshot(
-        path=str(screenshots / f"apply-form-{'js' if js else 'nojs'}.png"), full_page=True
-    )
+    _look(page, screenshots / f"apply-form-{'js' if js else 'nojs'}.png")
     person.fill_sections()
     expect(page).to_have_url(re.compile(r".*/materials$"))
-    page.screenshot(
-        path=str(screenshots / f"apply-materials-{'js' if js else 'nojs'}.png"), full_page=True
-    )
+    _look(page, screenshots / f"apply-materials-{'js' if js else 'nojs'}.png")
     person.provide_materials(image)
     expect(page).to_have_url(re.compile(r".*/check$"))
     person.tap("main button[type=submit].button--primary")
     expect(page.locator("h1")).to_have_text("申请已提交")
-    page.screenshot(
-        path=str(screenshots / f"apply-done-{'js' if js else 'nojs'}.png"), full_page=True
-    )
+    _look(page, screenshots / f"apply-done-{'js' if js else 'nojs'}.png")
     figures = _figures(page)
     person.effort.save(f"newborn-{'js' if js else 'nojs'}", figures)
     # The portal's own count agrees with what the person had to type.
@@ -118,6 +121,6 @@ def test_an_agent_applies_to_open_a_restaurant(
     person.provide_materials(image)
     person.tap("main button[type=submit].button--primary")
     expect(page.locator("h1")).to_have_text("申请已提交")
-    page.screenshot(path=str(screenshots / "apply-restaurant-agent.png"), full_page=True)
+    _look(page, screenshots / "apply-restaurant-agent.png")
     person.effort.save("restaurant-agent", _figures(page))
     page.context.close()
