@@ -8,7 +8,6 @@ holds, the person silently acts as themselves again (and pages say so).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.models import AgentAuthorization, Enterprise, EnterpriseRole, Person
+from portal import clock
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,6 @@ class Capacity:
     thing_codes: tuple[str, ...] | None = None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def capacities(db: Any, person: Person) -> list[Capacity]:
     """Every subject the person may act for right now: themselves first."""
     found = [Capacity(Subject("person", person.id, person.name), "self")]
@@ -91,9 +83,9 @@ async def capacities(db: Any, person: Person) -> list[Capacity]:
             AgentAuthorization.agent_person_id == person.id, AgentAuthorization.status == "active"
         )
     )
-    now = _now()
+    now = clock.now()
     for grant, enterprise in grants.all():
-        if _aware(grant.valid_from) <= now < _aware(grant.valid_until):
+        if clock.aware(grant.valid_from) <= now < clock.aware(grant.valid_until):
             scope = None if grant.all_matters else tuple(grant.thing_codes)
             found.append(
                 Capacity(

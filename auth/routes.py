@@ -42,7 +42,7 @@ async def login(request: Request) -> Response:
         request.session.pop("wanted_level", None)
     redirect_uri = f"{appstate.settings(request).base_url}/auth/callback"
     try:
-        response: Response = await oidc.client(request.app.state.oauth).authorize_redirect(
+        response: Response = await oidc.client(appstate.oauth(request)).authorize_redirect(
             request, redirect_uri, **kwargs
         )
     except Exception:
@@ -52,12 +52,13 @@ async def login(request: Request) -> Response:
 
 
 async def callback(request: Request) -> Response:
-    state = request.app.state
-    client = oidc.client(state.oauth)
+    client = oidc.client(appstate.oauth(request))
     try:
         token = await client.authorize_access_token(request)
         userinfo = await client.userinfo(token=token)
-        claims = services.claims_from(state.settings.oidc_issuer_url, token["userinfo"], userinfo)
+        claims = services.claims_from(
+            appstate.settings(request).oidc_issuer_url, token["userinfo"], userinfo
+        )
     except MismatchingStateError:
         return _problem(request, "stale")
     except OAuthError as exc:
@@ -72,8 +73,8 @@ async def callback(request: Request) -> Response:
     wanted = request.session.pop("wanted_level", None)
     next_path = safe_next(request.session.pop("next", "/"))
     pending = request.session.pop("wechat_pending", None)
-    async with state.sessionmaker() as db:
-        person = await services.upsert_person(db, state.cipher, claims)
+    async with appstate.database(request)() as db:
+        person = await services.upsert_person(db, appstate.cipher(request), claims)
         if pending:
             await services.bind_wechat(db, person, pending, claims.level)
         await db.commit()
@@ -87,7 +88,7 @@ async def logout(request: Request) -> Response:
     id_token = request.session.get("id_token")
     request.session.clear()
     settings = appstate.settings(request)
-    client = oidc.client(request.app.state.oauth)
+    client = oidc.client(appstate.oauth(request))
     after = f"{settings.base_url}/auth/logged-out"
     if not id_token:
         return RedirectResponse("/auth/logged-out", status_code=303)
@@ -115,15 +116,14 @@ async def wechat_entry(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if not code:
         return _problem(request, "wechat_code")
-    state = request.app.state
     try:
-        wechat = await state.wechat.code_to_session(code)
+        wechat = await appstate.wechat(request).code_to_session(code)
     except WeChatCodeError:
         return _problem(request, "wechat_code")
     except Exception:
         log.exception("WeChat unreachable")
         return _problem(request, "provider_down", status=503)
-    async with state.sessionmaker() as db:
+    async with appstate.database(request)() as db:
         binding = await db.scalar(
             select(WeChatBinding).where(WeChatBinding.openid == wechat.openid)
         )
@@ -133,7 +133,7 @@ async def wechat_entry(request: Request) -> Response:
             await db.commit()
     if binding is None or person is None:
         request.session["wechat_pending"] = {
-            "appid": state.settings.wechat_appid,
+            "appid": appstate.settings(request).wechat_appid,
             "openid": wechat.openid,
             "unionid": wechat.unionid or "",
         }

@@ -26,8 +26,7 @@ def _legal_representative(request: Request) -> Actor:
 
 
 def _enterprise_things(request: Request) -> list[Any]:
-    things: list[Any] = request.app.state.catalog.things(Audience.ENTERPRISE)
-    return things
+    return appstate.catalog(request).things(Audience.ENTERPRISE)
 
 
 async def _page(

@@ -12,6 +12,7 @@ from stdnum.cn import ric
 from auth.crypto import PersonalDataCipher
 from auth.models import AgentAuthorization, Enterprise, Person
 from auth.services import ID_PURPOSE
+from portal import clock
 
 MAX_YEARS = 3
 AGENT_PURPOSE = "agent.id_number"
@@ -103,10 +104,9 @@ async def for_agent(
 
 
 def is_current(authorization: AgentAuthorization, now: datetime | None = None) -> bool:
-    now = now or datetime.now(UTC)
-    until = authorization.valid_until
-    until = until if until.tzinfo else until.replace(tzinfo=UTC)
-    return authorization.status != "ended" and now < until
+    return authorization.status != "ended" and (now or clock.now()) < clock.aware(
+        authorization.valid_until
+    )
 
 
 async def accept(db: AsyncSession, person: Person, authorization_id: int) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.actor import Actor
+from portal import clock
 from portal.applications.models import Application, ApplicationItem, Draft, OutboxMessage, Upload
 from portal.catalog.effects import Effect
 from portal.catalog.schema import OneThing
@@ -19,20 +20,12 @@ from portal.forms.merged import materials_for, merged_form, shown
 from portal.forms.validation import check
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def new_public_id() -> str:
     return secrets.token_urlsafe(16)
 
 
 async def start(db: AsyncSession, thing: OneThing, actor: Actor, days: int) -> Draft:
-    now = _now()
+    now = clock.now()
     draft = Draft(
         public_id=new_public_id(),
         thing_code=thing.code,
@@ -65,7 +58,7 @@ async def get_draft(db: AsyncSession, public_id: str, actor: Actor) -> Draft | N
     draft = await db.scalar(select(Draft).where(Draft.public_id == public_id))
     if draft is None or not may_access(draft, actor) or draft.submitted_at is not None:
         return None
-    if _aware(draft.expires_at) < _now():
+    if clock.aware(draft.expires_at) < clock.now():
         return None
     return draft
 
@@ -77,7 +70,7 @@ async def open_drafts(db: AsyncSession, actor: Actor, thing_code: str | None = N
             Draft.subject_kind == actor.subject.kind,
             Draft.subject_id == actor.subject.id,
             Draft.submitted_at.is_(None),
-            Draft.expires_at > _now(),
+            Draft.expires_at > clock.now(),
         )
         .order_by(Draft.updated_at.desc())
     )
@@ -104,11 +97,11 @@ REMIND_DAYS = 3
 
 def expiring_soon(draft: Draft) -> bool:
     """Drafts close to expiry are flagged on "my applications" (the reminder)."""
-    return _aware(draft.expires_at) - _now() < timedelta(days=REMIND_DAYS)
+    return clock.aware(draft.expires_at) - clock.now() < timedelta(days=REMIND_DAYS)
 
 
 def touch(draft: Draft, days: int) -> None:
-    draft.updated_at = _now()
+    draft.updated_at = clock.now()
     draft.expires_at = draft.updated_at + timedelta(days=days)
 
 
@@ -191,7 +184,7 @@ async def submit(
     )
     if existing is not None:
         return existing
-    now = _now()
+    now = clock.now()
     items = applicable_items(thing, draft.answers)
     application = Application(
         public_id=new_public_id(),

@@ -13,20 +13,9 @@ from starlette.routing import Route
 
 from portal.catalog.effects import TARGETS
 from portal.catalog.schema import Audience
-from portal.catalog.services import CatalogService
-from portal.templating import Templates
+from portal.web import appstate
 
 MAX_QUERY = 50
-
-
-def _service(request: Request) -> CatalogService:
-    service: CatalogService = request.app.state.catalog
-    return service
-
-
-def _templates(request: Request) -> Templates:
-    templates: Templates = request.app.state.templates
-    return templates
 
 
 def _audience(request: Request) -> Audience:
@@ -35,9 +24,9 @@ def _audience(request: Request) -> Audience:
 
 
 async def home(request: Request) -> Response:
-    service = _service(request)
+    service = appstate.catalog(request)
     audience = _audience(request)
-    return _templates(request).render(
+    return appstate.templates(request).render(
         request,
         "catalog/home.html",
         {
@@ -50,12 +39,12 @@ async def home(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    service = _service(request)
+    service = appstate.catalog(request)
     query = request.query_params.get("q", "").strip()[:MAX_QUERY]
     audience_param = request.query_params.get("audience", "")
     audience = Audience(audience_param) if audience_param in ("person", "enterprise") else None
     hits = service.search(query, audience) if query else []
-    return _templates(request).render(
+    return appstate.templates(request).render(
         request,
         "catalog/search.html",
         {"query": query, "hits": hits, "audience": audience, "catalog": service.catalog},
@@ -64,13 +53,13 @@ async def search(request: Request) -> Response:
 
 
 async def guide(request: Request) -> Response:
-    service = _service(request)
+    service = appstate.catalog(request)
     thing = service.get(request.path_params["code"])
     if thing is None:
         raise HTTPException(404)
     full = request.query_params.get("view") == "full"
-    page_url = f"{request.app.state.settings.base_url}/things/{thing.code}"
-    return _templates(request).render(
+    page_url = f"{appstate.settings(request).base_url}/things/{thing.code}"
+    return appstate.templates(request).render(
         request,
         "catalog/guide.html",
         {
@@ -88,8 +77,8 @@ async def guide(request: Request) -> Response:
 
 
 async def effects_overview(request: Request) -> Response:
-    service = _service(request)
-    return _templates(request).render(
+    service = appstate.catalog(request)
+    return appstate.templates(request).render(
         request,
         "catalog/effects.html",
         {

@@ -27,7 +27,7 @@ async def _page(
     status: int = 200,
 ) -> Response:
     actor = require_actor(request)
-    state = request.app.state
+    cipher = appstate.cipher(request)
     async with appstate.database(request)() as db:
         person = await db.get(Person, actor.person_id)
         if person is None:
@@ -36,12 +36,10 @@ async def _page(
         context: dict[str, Any] = {
             "actor": actor,
             "person": person,
-            "id_masked": mask_id_number(
-                state.cipher.decrypt(person.id_number_encrypted, ID_PURPOSE)
-            )
+            "id_masked": mask_id_number(cipher.decrypt(person.id_number_encrypted, ID_PURPOSE))
             if person.id_number_encrypted
             else None,
-            "phone_masked": mask_phone(state.cipher.decrypt(person.phone_encrypted, PHONE_PURPOSE))
+            "phone_masked": mask_phone(cipher.decrypt(person.phone_encrypted, PHONE_PURPOSE))
             if person.phone_encrypted
             else None,
             "entries": await services.entries(db, person.id),

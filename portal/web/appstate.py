@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
     from auth.crypto import PersonalDataCipher
+    from integrations.wechat import WeChatGateway
     from portal.catalog.services import CatalogService
     from portal.settings import Settings
     from portal.templating import Templates
@@ -31,6 +32,16 @@ def database(request: HTTPConnection) -> async_sessionmaker[Any]:
 
 def cipher(request: HTTPConnection) -> PersonalDataCipher:
     value: PersonalDataCipher = request.app.state.cipher
+    return value
+
+
+def oauth(request: HTTPConnection) -> Any:
+    """Authlib's OAuth registry (untyped library)."""
+    return request.app.state.oauth
+
+
+def wechat(request: HTTPConnection) -> WeChatGateway:
+    value: WeChatGateway = request.app.state.wechat
     return value
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, String, Text, delete, select
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal import clock
 from portal.db import Base
 from portal.web.cookies import cookie_name, read_cookie, set_cookie
 
@@ -80,15 +81,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes even for timezone-aware columns.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class SessionMiddleware:
     def __init__(
         self,
@@ -129,10 +121,10 @@ class SessionMiddleware:
             row: WebSession | None = await db.get(WebSession, _hash(token))
             if row is None:
                 return None
-            now = _now()
+            now = clock.now()
             if (
-                now - _aware(row.last_seen_at) > self.idle
-                or now - _aware(row.created_at) > self.lifetime
+                now - clock.aware(row.last_seen_at) > self.idle
+                or now - clock.aware(row.created_at) > self.lifetime
             ):
                 await db.delete(row)
                 await db.commit()
@@ -143,7 +135,7 @@ class SessionMiddleware:
         self, message: Message, token: str | None, row: WebSession | None, session: SessionData
     ) -> None:
         headers = MutableHeaders(scope=message)
-        now = _now()
+        now = clock.now()
         async with self.sessionmaker() as db:
             if row is not None and (not session or session.rotate_requested):
                 await db.execute(delete(WebSession).where(WebSession.token_hash == row.token_hash))
@@ -164,7 +156,7 @@ class SessionMiddleware:
                     )
                 )
                 set_cookie(headers, self.cookie, token, https=self.https)
-            elif session.modified or now - _aware(row.last_seen_at) > TOUCH_EVERY:
+            elif session.modified or now - clock.aware(row.last_seen_at) > TOUCH_EVERY:
                 stored = await db.get(WebSession, row.token_hash)
                 if stored is not None:
                     stored.data = json.dumps(session)
@@ -176,7 +168,7 @@ async def purge_expired(sessionmaker: async_sessionmaker[Any], idle: timedelta) 
     """Delete sessions idle for longer than ``idle``; returns how many."""
     async with sessionmaker() as db:
         result = await db.execute(
-            select(WebSession.token_hash).where(WebSession.last_seen_at < _now() - idle)
+            select(WebSession.token_hash).where(WebSession.last_seen_at < clock.now() - idle)
         )
         hashes = list(result.scalars())
         if hashes:
