@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import uvicorn
@@ -14,6 +15,11 @@ from portal.web.request_id import configure_logging
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int = 1) -> int:
+    # Command-line choices become settings, so every worker (and the base URL) agrees.
+    if host:
+        os.environ["PORTAL_HOST"] = host
+    if port:
+        os.environ["PORTAL_PORT"] = str(port)
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     try:  # fail before binding a port, with the named problems rather than a traceback

@@ -35,8 +35,9 @@ class Settings:
         default=5,
     )
     base_url: str = _doc(
-        "public URL of the portal (scheme decides Secure cookies and HSTS)",
-        default="http://127.0.0.1:8000",
+        "public URL of the portal (scheme decides Secure cookies and HSTS); "
+        "default http://HOST:PORT",
+        default="",
     )
     host: str = _doc("interface `portal run`/`serve` listen on", default="127.0.0.1")
     port: int = _doc("port `portal run`/`serve` listen on", default=8000)
@@ -104,6 +105,10 @@ class Settings:
             if raw is not None:
                 values[f.name] = _cast(f.default, raw, f.name)
         values.update(overrides)
+        if not values.get("base_url"):
+            # The sandbox's issuer and redirect URIs derive from it: follow the port served.
+            host = values.get("host", "127.0.0.1")
+            values["base_url"] = f"http://{host}:{values.get('port', 8000)}"
         settings = cls(**values)
         missing = [name for name in _SECRETS if not getattr(settings, name)]
         if missing and not settings.demo:

@@ -49,3 +49,9 @@ def test_https_is_decided_by_the_base_url() -> None:
     assert Settings.from_env(
         {"PORTAL_BASE_URL": "https://x.example", "PORTAL_SECRET_KEY": "k"}
     ).https
+
+
+def test_base_url_follows_the_port_served_unless_set() -> None:
+    assert Settings.from_env({"PORTAL_PORT": "8124"}).base_url == "http://127.0.0.1:8124"
+    custom = Settings.from_env({"PORTAL_PORT": "8124", "PORTAL_BASE_URL": "https://x.example"})
+    assert custom.base_url == "https://x.example"
