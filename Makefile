@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORTAL_PORT ?= 8000
-# The PDF receipt needs Pango (WeasyPrint) and CJK fonts; browser tests need Chromium too.
-RUN_APT_PACKAGES := fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+# The PDF receipt needs Pango and HarfBuzz subsetting (WeasyPrint) and CJK fonts; browser
+# tests need Chromium too.
+RUN_APT_PACKAGES := fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 APT_PACKAGES := $(RUN_APT_PACKAGES) chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PO_FILES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)

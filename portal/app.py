@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -20,17 +21,21 @@ from auth.actor import ActorMiddleware
 from auth.crypto import PersonalDataCipher
 from auth.guards import SignInRequired, sign_in_redirect
 from auth.oidc import make_oauth
-from integrations.sandbox import SandboxClient, create_sandbox_app
+from integrations.sandbox import IntakeClient, SandboxClient, create_sandbox_app
 from integrations.wechat import WeChatGateway
 from portal import health
 from portal.agents import routes as agents_routes
+from portal.applications import progress_routes, webhook_routes
 from portal.applications import routes as applications_routes
+from portal.applications.lookup import Limiter
 from portal.catalog import routes as catalog_routes
-from portal.catalog.loader import load_catalog
+from portal.catalog.loader import Catalog, load_catalog
 from portal.catalog.services import CatalogService
 from portal.db import make_engine, make_sessionmaker
+from portal.notifications import routes as notifications_routes
 from portal.preferences import routes as preferences_routes
 from portal.profile import routes as profile_routes
+from portal.relay.runner import relay_for
 from portal.settings import Settings
 from portal.static_files import CachedStaticFiles
 from portal.templating import STATIC_DIR, Templates
@@ -69,7 +74,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.relay_in_process:
+                await stack.enter_async_context(in_process_relay(app))
+            yield
         await engine.dispose()
 
     routes = [
@@ -79,11 +87,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *profile_routes.routes,
         *agents_routes.routes,
         *applications_routes.routes,
+        *progress_routes.routes,
+        *webhook_routes.routes,
+        *notifications_routes.routes,
         *health.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if settings.sandbox:
-        routes.append(Mount("/sandbox", sandbox_for(settings), name="sandbox"))
+        routes.append(
+            Mount("/sandbox", sandbox_for(settings, catalog=catalog.catalog), name="sandbox")
+        )
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),
@@ -126,13 +139,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.metrics = metrics
     app.state.oauth = make_oauth(settings)
     app.state.cipher = PersonalDataCipher(settings.data_key)
+    app.state.lookup_limiter = Limiter()
     app.state.wechat = WeChatGateway(
         settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret
     )
     return app
 
 
-def sandbox_for(settings: Settings, public_url: str | None = None) -> Starlette:
+def sandbox_for(
+    settings: Settings, public_url: str | None = None, catalog: Catalog | None = None
+) -> Starlette:
     """The sandbox (mounted at /sandbox, or alone at ``public_url``), with the portal
     registered as its OIDC client."""
     client = SandboxClient(
@@ -141,9 +157,34 @@ def sandbox_for(settings: Settings, public_url: str | None = None) -> Starlette:
         redirect_uris=[f"{settings.base_url}/auth/callback"],
         post_logout_redirect_uris=[f"{settings.base_url}/auth/logged-out"],
     )
+    intake = IntakeClient(
+        client_id=settings.intake_client_id,
+        client_secret=settings.intake_client_secret,
+        webhook_url=f"{settings.base_url}/webhooks/intake",
+        webhook_secrets=settings.intake_webhook_secrets,
+    )
     return create_sandbox_app(
         public_url or f"{settings.base_url}/sandbox",
         [client],
         settings.wechat_appid,
         settings.wechat_secret,
+        api_key=settings.integrations_api_key,
+        intake_clients=[intake],
+        intake_speed=settings.sandbox_day_seconds,
+        catalog=catalog or load_catalog(settings.catalog_dir),
     )
+
+
+@contextlib.asynccontextmanager
+async def in_process_relay(app: Starlette) -> AsyncIterator[None]:
+    """One relay worker beside the web server (SQLite demo, small installs)."""
+    state = app.state
+    async with relay_for(state.settings, state.sessionmaker, state.cipher, state.metrics) as relay:
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop))
+        state.relay = relay.worker
+        try:
+            yield
+        finally:
+            stop.set()
+            await task

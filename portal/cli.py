@@ -1,4 +1,4 @@
-"""The ``portal`` command: run the embedded default, serve, migrate, check the catalog."""
+"""The ``portal`` command: run the embedded default, serve, relay, migrate, check the catalog."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8900)
     sandbox.set_defaults(handler=_sandbox)
+
+    relay = commands.add_parser("relay", help="run relay workers (the outbox → outside systems)")
+    relay.add_argument("--workers", type=int, default=1, help="processes to run side by side")
+    relay.add_argument("--no-reconcile", dest="reconcile", action="store_false")
+    relay.set_defaults(handler=_relay)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands")
     upgrade = db.add_parser("upgrade", help="apply Alembic migrations up to head")
@@ -96,6 +101,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     from portal.server import serve_sandbox
 
     return serve_sandbox(host=args.host, port=args.port)
+
+
+def _relay(args: argparse.Namespace) -> int:
+    from portal.relay.process import run
+
+    return run(workers=args.workers, reconciling=args.reconcile)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+
+CHINA = timezone(timedelta(hours=8))
 
 
 def now() -> datetime:
@@ -12,3 +14,8 @@ def now() -> datetime:
 def aware(moment: datetime) -> datetime:
     """SQLite returns naive datetimes even for timezone-aware columns; they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def china(moment: datetime) -> datetime:
+    """The same instant in China time (+08:00), as the government platform writes it."""
+    return aware(moment).astimezone(CHINA)

@@ -1,4 +1,5 @@
-"""Operational endpoints: /healthz (is the database reachable) and /metrics (Prometheus)."""
+"""Operational endpoints: /healthz (is the database reachable) and /metrics (Prometheus,
+with the outbox backlog read from the database at each scrape)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from portal.db import ping
+from portal.relay import outbox
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,13 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    body = generate_latest(request.app.state.metrics.registry)
+    metrics = request.app.state.metrics
+    async with request.app.state.sessionmaker() as db:
+        found = await outbox.backlog(db)
+    metrics.outbox_pending.set(found.pending)
+    metrics.outbox_failed.set(found.failed)
+    metrics.outbox_oldest_age.set(found.oldest_age_seconds)
+    body = generate_latest(metrics.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 

@@ -79,6 +79,34 @@ class Settings:
         "bearer key for the e-license library and registry APIs (demo value in demo mode)",
         default="",
     )
+    intake_api_base: str = _doc(
+        "the government platform's intake API base, …/intake/v1 (default: the sandbox's)",
+        default="",
+    )
+    intake_token_url: str = _doc(
+        "OAuth 2.0 token endpoint of the intake API (default: beside the API base)", default=""
+    )
+    intake_client_id: str = _doc(
+        "client id the platform issued to the portal", default="portal-demo"
+    )
+    intake_client_secret: str = _doc(
+        "client secret the platform issued (demo value in demo mode)", default=""
+    )
+    intake_webhook_secret: str = _doc(
+        "`whsec_…` secret(s) the platform signs webhooks with, space-separated during a "
+        "rotation (generated in demo mode)",
+        default="",
+    )
+    sms_api_base: str = _doc("SMS gateway API base (default: the sandbox's)", default="")
+    relay_in_process: bool = _doc(
+        "run one relay worker inside `portal run`/`serve`; turn it off when `portal relay` "
+        "workers run beside it",
+        default=True,
+    )
+    sandbox_day_seconds: float = _doc(
+        "how many seconds one working day lasts in the sandbox platform's simulation",
+        default=5.0,
+    )
     data_key: str = _doc(
         "base64 of 32 random bytes: encrypts ID numbers at rest (AES-GCM) and keys their "
         "lookup hash; required when PORTAL_DEMO is off",
@@ -134,6 +162,22 @@ class Settings:
         return self.registry_api_base or f"{self.base_url}/sandbox/registry/api/v1"
 
     @property
+    def intake_api_url(self) -> str:
+        return (self.intake_api_base or f"{self.base_url}/sandbox/intake/v1").rstrip("/")
+
+    @property
+    def intake_token_endpoint(self) -> str:
+        return self.intake_token_url or self.intake_api_url.removesuffix("/v1") + "/oauth2/token"
+
+    @property
+    def intake_webhook_secrets(self) -> tuple[str, ...]:
+        return tuple(self.intake_webhook_secret.split())
+
+    @property
+    def sms_api_url(self) -> str:
+        return self.sms_api_base or f"{self.base_url}/sandbox/sms/api/v1"
+
+    @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")
 
@@ -147,6 +191,11 @@ def _cast(default: Any, raw: str, name: str) -> Any:
         if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
             raise ValueError(f"PORTAL_{name.upper()}: expected a boolean, got {raw!r}")
         return raw.lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"PORTAL_{name.upper()}: expected a number, got {raw!r}") from None
     if isinstance(default, int):
         try:
             return int(raw)
@@ -178,6 +227,11 @@ _SECRETS: dict[str, Callable[[], str]] = {
     "oidc_client_secret": lambda: "portal-demo-secret",
     "wechat_secret": lambda: "sandbox-wechat-secret",
     "integrations_api_key": lambda: "sandbox-api-key",
+    "intake_client_secret": lambda: "sandbox-intake-secret",
+    "intake_webhook_secret": lambda: _demo_file(
+        "demo-webhook-secret",
+        lambda: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    ),
 }
 
 

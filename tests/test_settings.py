@@ -10,6 +10,8 @@ SECRETS = {
     "PORTAL_OIDC_CLIENT_SECRET": "s",
     "PORTAL_WECHAT_SECRET": "w",
     "PORTAL_INTEGRATIONS_API_KEY": "i",
+    "PORTAL_INTAKE_CLIENT_SECRET": "c",
+    "PORTAL_INTAKE_WEBHOOK_SECRET": "whsec_a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleSE=",
 }
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -38,6 +40,8 @@ def test_bad_values_say_which_setting(key: str, value: str) -> None:
         "PORTAL_OIDC_CLIENT_SECRET",
         "PORTAL_WECHAT_SECRET",
         "PORTAL_INTEGRATIONS_API_KEY",
+        "PORTAL_INTAKE_CLIENT_SECRET",
+        "PORTAL_INTAKE_WEBHOOK_SECRET",
     ],
 )
 def test_secrets_are_required_outside_the_demo(name: str) -> None:
@@ -55,3 +59,17 @@ def test_base_url_follows_the_port_served_unless_set() -> None:
     assert Settings.from_env({"PORTAL_PORT": "8124"}).base_url == "http://127.0.0.1:8124"
     custom = Settings.from_env({"PORTAL_PORT": "8124", "PORTAL_BASE_URL": "https://x.example"})
     assert custom.base_url == "https://x.example"
+
+
+def test_numbers_are_cast_and_bad_ones_named() -> None:
+    assert Settings.from_env({"PORTAL_SANDBOX_DAY_SECONDS": "0.5"}).sandbox_day_seconds == 0.5
+    with pytest.raises(ValueError, match="PORTAL_SANDBOX_DAY_SECONDS"):
+        Settings.from_env({"PORTAL_SANDBOX_DAY_SECONDS": "fast"})
+
+
+def test_intake_endpoints_derive_from_the_api_base() -> None:
+    settings = Settings.from_env({"PORTAL_INTAKE_API_BASE": "https://gov.example/intake/v1/"})
+    assert settings.intake_api_url == "https://gov.example/intake/v1"
+    assert settings.intake_token_endpoint == "https://gov.example/intake/oauth2/token"
+    rotated = Settings.from_env({"PORTAL_INTAKE_WEBHOOK_SECRET": "whsec_a whsec_b"})
+    assert rotated.intake_webhook_secrets == ("whsec_a", "whsec_b")

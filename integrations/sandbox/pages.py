@@ -107,8 +107,8 @@ _INDEX = """\
 {% block title %}沙箱{% endblock %}
 {% block heading %}外部系统沙箱{% endblock %}
 {% block main %}
-<p>代替省统一身份认证平台（OpenID Connect）、微信接口、电子证照库和企业登记信息，
-按真实协议通过 HTTP 工作。</p>
+<p>代替省统一身份认证平台（OpenID Connect）、微信接口、电子证照库、企业登记信息、
+统一受理平台和短信网关，按真实协议通过 HTTP 工作。</p>
 <h2>统一身份认证平台</h2>
 <p>Issuer：<code>{{ issuer }}</code><br>
 <a href="{{ issuer }}/.well-known/openid-configuration">发现文档</a> ·
@@ -120,6 +120,13 @@ _INDEX = """\
 <p>JSON 接口，请求头 <code>Authorization: Bearer &lt;API key&gt;</code>：<br>
 电子证照库：<code>{{ licenses }}</code><br>
 企业登记信息：<code>{{ registry }}</code></p>
+<h2>统一受理平台（一件事）</h2>
+<p>JSON 接口（OAuth 2.0 客户端凭证，状态变化以签名 webhook 推送）：<br>
+API base：<code>{{ intake }}</code><br>
+<a href="{{ intake_stats }}">沙箱统计</a></p>
+<h2>短信网关</h2>
+<p>API base：<code>{{ sms }}</code><br>
+<a href="{{ sms | replace('/api/v1', '') }}/sandbox/messages">已发送的短信</a></p>
 <h2>演示人员</h2>
 <table>
 <thead><tr><th>姓名</th><th>sub</th><th>最高等级</th><th>微信 openid</th></tr></thead>

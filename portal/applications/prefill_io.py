@@ -36,6 +36,8 @@ class LicenseChoice:
     name: str
     number: str
     holder_name: str
+    identifier: str = ""
+    type: str = ""
 
 
 def _library(request: Request) -> LicenseLibrary:
@@ -140,6 +142,13 @@ async def licenses_for(
     for license_ in await wallet(request, actor):
         if license_.type in wanted:
             by_type.setdefault(license_.type, []).append(
-                LicenseChoice(license_.id, license_.name, license_.number, license_.holder.name)
+                LicenseChoice(
+                    license_.id,
+                    license_.name,
+                    license_.number,
+                    license_.holder.name,
+                    license_.identifier,
+                    license_.type,
+                )
             )
     return {m.key: by_type.get(m.license_type or "", []) for m in materials if m.license_type}

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from auth.actor import Actor
 from auth.guards import require_actor
-from portal.applications import prefill_io, receipts, services, steps, uploads
+from portal.applications import parties, prefill_io, receipts, services, steps, uploads
 from portal.applications.models import Application, Draft, Upload
 from portal.catalog.schema import Audience, OneThing
 from portal.forms.applicability import applicable_items, valid_answer
@@ -286,10 +286,11 @@ async def materials(request: Request) -> Response:
         items = applicable_items(thing, draft.answers)
         needed = materials_for(thing, items, services.effective_values(draft))
         problems: dict[str, str] = {}
+        licenses = await prefill_io.licenses_for(request, actor, needed)
         if request.method == "POST":
             async with request.form() as form:
                 action = form.get("action")
-                problems = await _take_materials(db, settings, draft, actor, needed, form)
+                problems = await _take_materials(db, settings, draft, actor, needed, form, licenses)
             services.touch(draft, settings.draft_days)
             await db.commit()
             if not problems and action != "upload":
@@ -297,7 +298,6 @@ async def materials(request: Request) -> Response:
                 if not problems:
                     return RedirectResponse(steps.url(draft, "check"), status_code=303)
         found = await _uploads(db, draft)
-        licenses = await prefill_io.licenses_for(request, actor, needed)
     context = {
         "draft": draft,
         "thing": thing,
@@ -313,9 +313,16 @@ async def materials(request: Request) -> Response:
 
 
 async def _take_materials(
-    db: Any, settings: Any, draft: Draft, actor: Actor, needed: list[Any], form: Any
+    db: Any,
+    settings: Any,
+    draft: Draft,
+    actor: Actor,
+    needed: list[Any],
+    form: Any,
+    licenses: dict[str, list[prefill_io.LicenseChoice]],
 ) -> dict[str, str]:
-    """Record each material's choice (license, upload, 容缺) and store the uploads."""
+    """Record each material's choice (license, upload, 容缺) and store the uploads; a chosen
+    license is kept with its GB/T 36904 identifier, which is what the platform is given."""
     problems: dict[str, str] = {}
     states = dict(draft.materials)
     for material in needed:
@@ -324,6 +331,13 @@ async def _take_materials(
         state["mode"] = choice
         if choice == "license":
             state["license_id"] = str(form.get(f"m.{material.key}.license", ""))
+            chosen = next(
+                (c for c in licenses.get(material.key, []) if c.id == state["license_id"]), None
+            )
+            if chosen is not None:
+                state["identifier"] = chosen.identifier
+                state["type"] = chosen.type
+                state["holder_name"] = chosen.holder_name
             state["consent"] = form.get(f"m.{material.key}.consent") == "yes"
             if not state["consent"]:
                 problems[material.key] = "license_consent"
@@ -447,14 +461,34 @@ async def submit(request: Request) -> Response:
         )
         if already is not None and services.may_access(already, actor):
             # A double click or a resubmitted form: the first submission stands.
-            return RedirectResponse(f"/applications/{already.public_id}", status_code=303)
-        draft, thing, _ = await _draft(request, db)
+            return RedirectResponse(
+                f"/applications/{already.public_id}?submitted=1", status_code=303
+            )
+        draft, thing, actor = await _draft(request, db)
         found = await _uploads(db, draft)
         if services.problems_of(draft, thing) or services.material_problems(draft, thing, found):
             return RedirectResponse(steps.url(draft, "continue"), status_code=303)
         effect = appstate.catalog(request).effects[thing.code]
-        application = await services.submit(db, draft, thing, found, effect)
-    return RedirectResponse(f"/applications/{application.public_id}", status_code=303)
+        form = await request.form()
+        handover = await _handover(request, db, actor, str(form.get("delivery_mode", "")))
+        application = await services.submit(db, draft, thing, found, effect, handover)
+    if relay := getattr(request.app.state, "relay", None):
+        relay.wake()
+    return RedirectResponse(f"/applications/{application.public_id}?submitted=1", status_code=303)
+
+
+async def _handover(request: Request, db: Any, actor: Actor, mode: str) -> services.Handover:
+    settings = appstate.settings(request)
+    cipher = appstate.cipher(request)
+    subject, operator = await parties.resolve(db, cipher, actor)
+    return services.Handover(
+        subject=subject,
+        operator=operator,
+        cipher=cipher,
+        file_url=f"{settings.base_url}/intake-files",
+        secret=settings.secret_key,
+        delivery_mode=mode,
+    )
 
 
 # After submission ----------------------------------------------------------------------------
@@ -484,21 +518,6 @@ async def my_applications(request: Request) -> Response:
     )
 
 
-async def confirmation(request: Request) -> Response:
-    application, thing, items = await receipts.load(request)
-    return _render(
-        request,
-        "applications/confirmation.html",
-        {
-            "application": application,
-            "thing": thing,
-            "items": items,
-            "catalog": appstate.catalog(request).catalog,
-            **receipts.context(request, application, thing),
-        },
-    )
-
-
 async def receipt_pdf(request: Request) -> Response:
     application, thing, items = await receipts.load(request)
     pdf = await receipts.render_pdf(request, application, thing, items)
@@ -506,7 +525,7 @@ async def receipt_pdf(request: Request) -> Response:
         pdf,
         media_type="application/pdf",
         headers={
-            "content-disposition": f'inline; filename="receipt-{application.receipt_number}.pdf"',
+            "content-disposition": f'inline; filename="{application.submission_number}.pdf"',
             "cache-control": "private, no-store",
         },
     )
@@ -527,6 +546,5 @@ routes = [
     Route("/drafts/{draft:str}/submit", submit, methods=["POST"]),
     Route("/uploads/{upload:str}", upload_file, name="upload"),
     Route("/applications", my_applications, name="applications"),
-    Route("/applications/{application:str}", confirmation, name="application"),
     Route("/applications/{application:str}/receipt.pdf", receipt_pdf, name="receipt"),
 ]

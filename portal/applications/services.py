@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,13 +12,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.actor import Actor
+from auth.crypto import PersonalDataCipher
 from portal import clock
-from portal.applications.models import Application, ApplicationItem, Draft, OutboxMessage, Upload
+from portal.applications import package, progress
+from portal.applications.models import Application, ApplicationItem, Draft, Upload
+from portal.applications.package import Operator, Party
+from portal.applications.parties import id_tail
 from portal.catalog.effects import Effect
 from portal.catalog.schema import OneThing
 from portal.forms.applicability import applicable_items
 from portal.forms.merged import materials_for, merged_form, shown
 from portal.forms.validation import check
+from portal.relay import outbox
 
 
 def new_public_id() -> str:
@@ -174,11 +180,31 @@ def figures(draft: Draft, thing: OneThing, uploads: list[Upload], effect: Effect
     }
 
 
+@dataclass(frozen=True)
+class Handover:
+    """What the package needs beyond the draft: who, how files are fetched, delivery."""
+
+    subject: Party
+    operator: Operator
+    cipher: PersonalDataCipher
+    file_url: str  # base of the capability URLs the platform fetches uploads from
+    secret: str
+    delivery_mode: str = "per_item"
+
+
+TAIL_PURPOSE = "application.id_tail"
+
+
 async def submit(
-    db: AsyncSession, draft: Draft, thing: OneThing, uploads: list[Upload], effect: Effect
+    db: AsyncSession,
+    draft: Draft,
+    thing: OneThing,
+    uploads: list[Upload],
+    effect: Effect,
+    handover: Handover,
 ) -> Application:
-    """Application, items and outbox row in one transaction; the same draft twice gives the
-    first application back (a double click, a resubmitted form)."""
+    """Application, items, timeline and the outbox row in one transaction; the same draft
+    twice gives the first application back (a double click, a resubmitted form)."""
     existing = await db.scalar(
         select(Application).where(Application.draft_public_id == draft.public_id)
     )
@@ -186,6 +212,8 @@ async def submit(
         return existing
     now = clock.now()
     items = applicable_items(thing, draft.answers)
+    values = effective_values(draft)
+    tail = id_tail(handover.subject)
     application = Application(
         public_id=new_public_id(),
         draft_public_id=draft.public_id,
@@ -194,11 +222,17 @@ async def submit(
         subject_id=draft.subject_id,
         operator_id=draft.operator_id,
         answers=draft.answers,
-        values=effective_values(draft),
+        values=values,
         materials=draft.materials,
         figures=figures(draft, thing, uploads, effect),
         status="submitted",
         submitted_at=now,
+        updated_at=now,
+        sequence=-1,
+        platform={},
+        delivery=package.delivery(values, handover.delivery_mode, handover.operator.person),
+        relay_status="pending",
+        applicant_tail_hash=handover.cipher.lookup_hash(tail, TAIL_PURPOSE) if tail else None,
     )
     db.add(application)
     try:
@@ -210,7 +244,7 @@ async def submit(
         )
         assert found is not None
         return found
-    application.receipt_number = receipt_number(application.id, now)
+    application.submission_number = submission_number(application.id, now)
     for item in items:
         db.add(
             ApplicationItem(
@@ -219,50 +253,32 @@ async def submit(
                 department=item.department,
                 promised_days=item.promised_days,
                 status="submitted",
+                sequence=-1,
+                snapshot={},
             )
         )
-    db.add(
-        OutboxMessage(
-            topic="application.submit",
-            idempotency_key=application.public_id,
-            payload=intake_payload(application, thing, items, uploads),
-            created_at=now,
-            available_at=now,
-            attempts=0,
-        )
+    body = package.submission(
+        application,
+        thing,
+        items,
+        materials_for(thing, items, values),
+        uploads,
+        handover.subject,
+        handover.operator,
+        handover.file_url,
+        handover.secret,
     )
+    envelope = {"path": "/applications", "body": body}
+    outbox.enqueue(
+        db, handover.cipher, "intake.submit", application.public_id, envelope, application.id
+    )
+    progress.record(db, application, "portal.submitted")
     draft.submitted_at = now
     await db.commit()
     return application
 
 
-def receipt_number(application_id: int, when: datetime) -> str:
-    """收件回执编号: date + a sequence, readable over the phone."""
+def submission_number(application_id: int, when: datetime) -> str:
+    """The portal's own reference (YJS + date + sequence), readable over the phone; the
+    platform's receipt number (收件编号) comes with ``application.received``."""
     return f"YJS{when:%Y%m%d}{application_id:06d}"
-
-
-def intake_payload(
-    application: Application, thing: OneThing, items: list[Any], uploads: list[Upload]
-) -> dict[str, Any]:
-    return {
-        "application_id": application.public_id,
-        "receipt_number": application.receipt_number,
-        "one_thing": thing.code,
-        "subject": {"kind": application.subject_kind, "id": application.subject_id},
-        "operator_id": application.operator_id,
-        "items": [
-            {"key": i.key, "implementation_code": i.implementation_code, "department": i.department}
-            for i in items
-        ],
-        "form": application.values,
-        "materials": application.materials,
-        "uploads": [
-            {
-                "id": u.public_id,
-                "material": u.material_key,
-                "sha256": u.sha256,
-                "content_type": u.content_type,
-            }
-            for u in uploads
-        ],
-    }

@@ -1,10 +1,11 @@
-"""Prometheus metrics: request counts and latency per endpoint, served at /metrics."""
+"""Prometheus metrics, served at /metrics: requests per endpoint, the relay and its outbox,
+webhooks received."""
 
 from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -25,6 +26,37 @@ class Metrics:
             ["endpoint"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.relay_attempts = Counter(
+            "portal_relay_attempts",
+            "Outbox deliveries tried, by topic and outcome (sent, retry, failed)",
+            ["topic", "outcome"],
+            registry=self.registry,
+        )
+        self.relay_lag = Histogram(
+            "portal_relay_lag_seconds",
+            "From the outbox row's creation to its delivery",
+            ["topic"],
+            registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600),
+        )
+        self.outbox_pending = Gauge(
+            "portal_outbox_pending", "Outbox rows not delivered yet", registry=self.registry
+        )
+        self.outbox_failed = Gauge(
+            "portal_outbox_failed", "Outbox rows that failed for good", registry=self.registry
+        )
+        self.outbox_oldest_age = Gauge(
+            "portal_outbox_oldest_age_seconds",
+            "Age of the oldest outbox row not delivered yet",
+            registry=self.registry,
+        )
+        self.webhooks = Counter(
+            "portal_webhooks",
+            "Intake webhooks received, by outcome (applied, stale, duplicate, unknown, "
+            "bad_signature, stale_timestamp, malformed)",
+            ["outcome"],
+            registry=self.registry,
         )
 
 

@@ -102,25 +102,25 @@ def test_newborn_from_questions_to_confirmation(client: TestClient, app: Starlet
     assert first.headers["location"] == second.headers["location"]
     confirmation = client.get(first.headers["location"]).text
     number = re.search(r"YJS\d{14}", confirmation)
-    assert number and "收件回执编号" in confirmation
+    assert number and "申请编号" in confirmation
 
     async def counts() -> tuple[int, int]:
         async with app.state.sessionmaker() as db:
             apps = await db.scalar(
                 select(func.count())
                 .select_from(Application)
-                .where(Application.receipt_number == number.group())
+                .where(Application.submission_number == number.group())
             )
             outbox = await db.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
                 .join(Application, Application.public_id == OutboxMessage.idempotency_key)
-                .where(Application.receipt_number == number.group())
+                .where(Application.submission_number == number.group())
             )
             return int(apps or 0), int(outbox or 0)
 
     assert client.portal.call(counts) == (1, 1)  # type: ignore[union-attr]
-    pdf = client.get(first.headers["location"] + "/receipt.pdf")
+    pdf = client.get(first.headers["location"].split("?")[0] + "/receipt.pdf")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 
 

@@ -1,0 +1,154 @@
+"""Who is told what, on which channel, when a platform event is applied.
+
+The person told is the one who applied (the operator): for an enterprise, the legal
+representative or agent who sent it. Text messages go to the contact mobile of the
+application, else to the phone the identity provider gave; WeChat subscribe messages go to
+the person's bound openid. Each message is logged and queued in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.crypto import PersonalDataCipher
+from auth.models import Person, WeChatBinding
+from auth.services import PHONE_PURPOSE
+from portal import clock
+from portal.applications.models import Application
+from portal.applications.package import MOBILE_FIELDS
+from portal.notifications.models import Notification, NotificationPreference
+from portal.relay import outbox
+
+SUBSCRIBE_TEMPLATE = "yjs-progress"  # the mini-program's subscribe template for progress
+PHRASES = {  # 5 characters at most: WeChat's "phrase" data type
+    "YJS_RECEIVED": "已收件",
+    "YJS_ACCEPTED": "已受理",
+    "YJS_SUPPLEMENT": "待补正",
+    "YJS_RESULT": "已出结果",
+    "YJS_DELIVERED": "已送达",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    template: str
+    params: dict[str, str]
+
+
+def message_for(
+    kind: str, data: Mapping[str, Any], thing_name: str, item_names: Mapping[str, str]
+) -> Message | None:
+    """The text for an event, or None when this event is not one people are told about."""
+    item = _short(item_names.get(str(data.get("item_key")), str(data.get("item_key", ""))))
+    if kind == "application.received":
+        receipt = str(data.get("receipt_number") or "")
+        return Message("YJS_RECEIVED", {"thing": _short(thing_name), "receipt": receipt})
+    if kind == "application.supplement_requested":
+        due = ((data.get("notice") or {}).get("deadline") or {}).get("due_at") or ""
+        return Message("YJS_SUPPLEMENT", {"due": str(due)[:10] or "-"})
+    if kind == "item.accepted":
+        return Message("YJS_ACCEPTED", {"item": item})
+    if kind in ("item.result_issued", "item.refused", "item.not_accepted"):
+        return Message("YJS_RESULT", {"item": item})
+    if kind == "item.delivered":
+        delivery = data.get("delivery") or {}
+        detail = delivery.get("tracking_number") or delivery.get("method") or "-"
+        return Message("YJS_DELIVERED", {"item": item, "detail": _short(str(detail))})
+    return None
+
+
+async def preferences(db: AsyncSession, person_id: int) -> NotificationPreference:
+    found = await db.get(NotificationPreference, person_id)
+    if found is None:
+        return NotificationPreference(person_id=person_id, sms=True, wechat=True)
+    return found
+
+
+async def set_preferences(db: AsyncSession, person_id: int, *, sms: bool, wechat: bool) -> None:
+    found = await db.get(NotificationPreference, person_id)
+    if found is None:
+        found = NotificationPreference(person_id=person_id)
+        db.add(found)
+    found.sms, found.wechat, found.updated_at = sms, wechat, clock.now()
+
+
+async def plan(
+    db: AsyncSession,
+    cipher: PersonalDataCipher,
+    application: Application,
+    message: Message,
+    event: str,
+    link: str,
+) -> list[Notification]:
+    person = await db.get(Person, application.operator_id)
+    if person is None:
+        return []
+    chosen = await preferences(db, person.id)
+    queued = []
+    mobile = _mobile(application, person, cipher)
+    if chosen.sms and mobile:
+        envelope = {"mobile": mobile, "template": message.template, "params": message.params}
+        queued.append(
+            await _queue(db, cipher, application, person, "sms", event, message, envelope)
+        )
+    openid = await db.scalar(
+        select(WeChatBinding.openid).where(WeChatBinding.person_id == person.id).limit(1)
+    )
+    if chosen.wechat and openid and message.template in PHRASES:
+        data = {
+            "thing1": _short(message.params.get("thing") or message.params.get("item") or "一件事"),
+            "phrase2": PHRASES[message.template],
+            "time3": clock.china(clock.now()).strftime("%Y-%m-%d %H:%M"),
+        }
+        envelope = {"openid": openid, "template_id": SUBSCRIBE_TEMPLATE, "data": data, "page": link}
+        queued.append(
+            await _queue(db, cipher, application, person, "wechat", event, message, envelope)
+        )
+    return queued
+
+
+async def _queue(
+    db: AsyncSession,
+    cipher: PersonalDataCipher,
+    application: Application,
+    person: Person,
+    channel: str,
+    event: str,
+    message: Message,
+    envelope: dict[str, Any],
+) -> Notification:
+    notification = Notification(
+        application_id=application.id,
+        person_id=person.id,
+        channel=channel,
+        event=event,
+        template=message.template,
+        params=message.params,
+        state="queued",
+        created_at=clock.now(),
+    )
+    db.add(notification)
+    await db.flush()
+    key = f"ntf-{notification.id}-{secrets.token_hex(6)}"
+    envelope = {**envelope, "notification_id": notification.id}
+    outbox.enqueue(db, cipher, f"notify.{channel}", key, envelope, application.id)
+    return notification
+
+
+def _mobile(application: Application, person: Person, cipher: PersonalDataCipher) -> str | None:
+    for key in MOBILE_FIELDS:
+        value = application.values.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return cipher.decrypt(person.phone_encrypted, PHONE_PURPOSE) if person.phone_encrypted else None
+
+
+def _short(text: str, limit: int = 20) -> str:
+    """Template variables are short (35 characters for SMS, 20 for WeChat ``thing``)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
