@@ -103,6 +103,11 @@ class Settings:
         "workers run beside it",
         default=True,
     )
+    relay_lease_seconds: int = _doc(
+        "how long a relay worker holds the outbox rows it claimed; rows of a worker that died "
+        "are claimed again after this",
+        default=60,
+    )
     sandbox_day_seconds: float = _doc(
         "how many seconds one working day lasts in the sandbox platform's simulation",
         default=5.0,

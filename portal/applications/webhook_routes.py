@@ -74,6 +74,10 @@ async def _process(request: Request, webhook_id: str, envelope: dict[str, Any]) 
             await db.flush()
         except IntegrityError:
             return "duplicate"
+        if not kind.startswith(("application.", "item.")):  # a type we do not know: nothing
+            log.warning("webhook of an unknown type", extra={"type": kind})
+            await db.commit()
+            return "unknown"
         application = await db.scalar(
             select(Application)
             .where(Application.public_id == str(data.get("application_id")))

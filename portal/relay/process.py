@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 
+import portal.models  # noqa: F401 (every table mapped: foreign keys resolve outside the app)
 from auth.crypto import PersonalDataCipher
 from portal.db import make_engine, make_sessionmaker
 from portal.relay.runner import relay_for

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -72,6 +73,7 @@ async def relay_for(
     handlers: dict[str, Handler] = {topic: intake for topic in INTAKE_TOPICS}
     handlers["notify.sms"] = SmsHandler(sms)
     handlers["notify.wechat"] = WeChatHandler(wechat)
+    options = options or RelayOptions(lease=timedelta(seconds=settings.relay_lease_seconds))
     try:
         yield Relay(RelayWorker(sessionmaker, cipher, handlers, metrics, options), api)
     finally:

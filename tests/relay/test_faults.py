@@ -1,0 +1,122 @@
+"""Faults the relay must survive without losing or doubling anything: the platform down while
+200 applications are submitted, and relay processes killed with SIGKILL mid-batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from portal.settings import Settings
+from tests.relay.live import Live, apply_newborn, clone_submissions, live_portal, relayed
+
+SLOW = 3600.0  # a working day per hour: nothing moves past review during these tests
+
+
+def wait_until(check, timeout: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return result
+
+
+def _source(live: Live) -> str:
+    with TestClient(live.app, base_url=live.url) as browser:
+        return apply_newborn(browser).rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def in_process(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with live_portal(settings, tmp_path_factory.mktemp("outage"), day_seconds=SLOW) as live:
+        yield live
+
+
+def test_an_outage_during_200_submissions_loses_and_doubles_nothing(in_process: Live) -> None:
+    live = in_process
+    source = _source(live)
+    assert wait_until(lambda: live.call(lambda: relayed(live, [source])) == 1, 30)
+    before = live.stats()
+
+    live.control("faults", {"outage": True})
+    clones = live.call(lambda: clone_submissions(live, source, 200))
+    time.sleep(2.0)  # the relay tries, fails, backs off, opens its breaker
+    assert live.call(lambda: relayed(live, clones)) == 0
+    during = live.stats()
+    assert during["applications"] == before["applications"]
+
+    live.control("faults", {"outage": False})
+    assert wait_until(lambda: live.call(lambda: relayed(live, clones)) == 200, 90)
+    after = live.stats()
+    assert after["applications"] - before["applications"] == 200
+    assert after["idempotency_keys"] - before["idempotency_keys"] == 200
+
+
+@pytest.fixture
+def without_relay(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("crash")
+    with live_portal(settings, tmp, relay_in_process=False, day_seconds=SLOW) as live:
+        yield live
+
+
+def _relay_process(live: Live, workers: int) -> subprocess.Popen[bytes]:
+    s = live.settings
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": s.database_url,
+        "PORTAL_DATABASE_POOL_SIZE": "2",
+        "PORTAL_SECRET_KEY": s.secret_key,
+        "PORTAL_DATA_KEY": s.data_key,
+        "PORTAL_BASE_URL": s.base_url,
+        "PORTAL_INTAKE_API_BASE": s.intake_api_base,
+        "PORTAL_INTAKE_CLIENT_ID": s.intake_client_id,
+        "PORTAL_INTAKE_CLIENT_SECRET": s.intake_client_secret,
+        "PORTAL_INTAKE_WEBHOOK_SECRET": s.intake_webhook_secret,
+        "PORTAL_SMS_API_BASE": s.sms_api_base,
+        "PORTAL_WECHAT_API_BASE": s.wechat_api_base,
+        "PORTAL_INTEGRATIONS_API_KEY": s.integrations_api_key,
+        "PORTAL_RELAY_LEASE_SECONDS": "2",
+        "PORTAL_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "relay", "--workers", str(workers)],
+        env=env,
+        start_new_session=True,  # the kill reaches every worker process
+    )
+
+
+def test_relay_processes_killed_mid_batch_lose_and_double_nothing(without_relay: Live) -> None:
+    live = without_relay
+    source = _source(live)
+    clones = live.call(lambda: clone_submissions(live, source, 200))
+    everything = [source, *clones]
+    before = live.stats()
+    live.control("faults", {"latency_ms": 40})  # batches take a while: the kill lands mid-batch
+
+    workers = 2
+    first = _relay_process(live, workers)
+    try:
+        assert wait_until(lambda: live.call(lambda: relayed(live, everything)) >= 30, 60)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    done = live.call(lambda: relayed(live, everything))
+    assert done < 201, "the kill came too late to test anything"
+
+    live.control("faults", {"latency_ms": 0})
+    second = _relay_process(live, workers)
+    try:
+        assert wait_until(lambda: live.call(lambda: relayed(live, everything)) == 201, 90)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(20)
+    after = live.stats()
+    assert after["applications"] - before["applications"] == 201
+    assert after["idempotency_keys"] - before["idempotency_keys"] == 201
