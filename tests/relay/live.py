@@ -127,7 +127,7 @@ def _post(
     )
 
 
-def _photo() -> bytes:
+def photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (358, 441), "white").save(out, "JPEG")
     return out.getvalue()
@@ -161,7 +161,7 @@ def apply_newborn(client: TestClient, person: str = "li-na", delivery: str = "pe
             f"m.{key}.license": license_id,
             f"m.{key}.consent": "yes",
         }
-    files = {"m.child_photo.files": ("photo.jpg", _photo(), "image/jpeg")}
+    files = {"m.child_photo.files": ("photo.jpg", photo(), "image/jpeg")}
     response = _post(client, section, data, files)
     assert response.headers["location"] == f"{base}/check", response.text
     check = client.get(f"{base}/check").text

@@ -3,6 +3,7 @@ with the webhooks, the e-licenses and the text messages, all over real HTTP."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -11,7 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from portal.settings import Settings
-from tests.relay.live import Live, application, apply_newborn, live_portal
+from tests.applications.formdata import form_values
+from tests.conftest import csrf_token_from
+from tests.relay.live import Live, application, apply_newborn, live_portal, photo
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +45,9 @@ def test_a_newborn_application_goes_all_the_way_to_delivery(
     public_id = path.rsplit("/", 1)[1]
 
     def concluded() -> bool:
-        found, _ = live.call(lambda: application(live, public_id))
-        return found.status == "concluded"
+        # Webhooks come in any order: the last delivery may land just after "concluded".
+        found, items = live.call(lambda: application(live, public_id))
+        return found.status == "concluded" and all(i.status == "delivered" for i in items)
 
     assert wait_for(concluded), live.call(lambda: application(live, public_id))[0].platform
     found, items = live.call(lambda: application(live, public_id))
@@ -86,3 +90,69 @@ def test_the_anonymous_lookup_needs_the_right_id_tail(live: Live, browser: TestC
         )
         assert right.status_code == 200 and "各事项进度" in right.text
         assert "410702" not in right.text  # no personal data on the anonymous page
+
+
+LI_NA = "410702199408270425"
+
+
+def _status(live: Live, public_id: str) -> str:
+    return live.call(lambda: application(live, public_id))[0].status
+
+
+def test_a_supplement_notice_is_answered_once_in_the_portal(
+    live: Live, browser: TestClient
+) -> None:
+    live.control("scenarios", {"id_number": LI_NA, "scenario": "supplement_intake"})
+    try:
+        path = apply_newborn(browser)
+    finally:
+        live.control("scenarios", {"id_number": LI_NA, "scenario": "approve"})
+    public_id = path.rsplit("/", 1)[1]
+    assert wait_for(lambda: _status(live, public_id) == "supplement_requested")
+    page = browser.get(path).text
+    assert "需要补正" in page and "去补正" in page
+
+    form_page = browser.get(f"{path}/supplement")
+    assert form_page.status_code == 200
+    fields = {
+        k: v for k, v in form_values(form_page.text).items() if k.startswith(("f.", "_shown"))
+    }
+    token = csrf_token_from(form_page.text)
+    empty = browser.post(f"{path}/supplement", data={"csrf_token": token}, follow_redirects=False)
+    assert empty.status_code == 400  # every listed material must come: nothing sent yet
+    materials = re.findall(r'name="m\.(\w+)\.files"', form_page.text)
+    files = [(f"m.{key}.files", ("fix.jpg", photo(), "image/jpeg")) for key in materials]
+    sent = browser.post(
+        f"{path}/supplement",
+        data={**fields, "csrf_token": token, "note": "已更正"},
+        files=files,
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    assert wait_for(lambda: _status(live, public_id) == "concluded")
+    assert "您提交了补正" in browser.get(path).text
+
+
+def test_withdrawing_before_a_decision(live: Live, browser: TestClient) -> None:
+    live.control("speed", {"seconds_per_working_day": 120})
+    try:
+        path = apply_newborn(browser)
+        public_id = path.rsplit("/", 1)[1]
+        assert wait_for(lambda: _status(live, public_id) == "under_review")
+        page = browser.get(f"{path}/withdraw")
+        token = csrf_token_from(page.text)
+        keys = re.findall(r'name="items" value="(\w+)"', page.text)
+        no_reason = browser.post(
+            f"{path}/withdraw", data={"csrf_token": token, "items": keys}, follow_redirects=False
+        )
+        assert no_reason.status_code == 400 and "请填写撤回原因" in no_reason.text
+        done = browser.post(
+            f"{path}/withdraw",
+            data={"csrf_token": token, "items": keys, "reason": "孩子改在外地落户"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        assert wait_for(lambda: _status(live, public_id) == "withdrawn")
+        assert "撤回已生效" in browser.get(path).text
+    finally:
+        live.control("speed", {"seconds_per_working_day": 0.02})
