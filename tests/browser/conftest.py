@@ -41,6 +41,10 @@ def live_url(settings: Settings) -> Iterator[str]:
         "oidc_client_id": "portal-demo",
         "licenses_api_base": "",
         "registry_api_base": "",
+        "intake_api_base": "",
+        "sms_api_base": "",
+        "intake_client_id": "portal-demo",
+        "sandbox_day_seconds": 0.05,  # a working day in 50 ms: results within the test
     }
     app = create_app(Settings(**live))
     with serve(app, port):

@@ -41,7 +41,7 @@ def _look(page: Page, path: Path) -> None:
 
 
 def _figures(page: Page) -> dict[str, int]:
-    text = page.locator(".facts").inner_text()
+    text = page.locator(".facts--figures").inner_text()
     total, filled = (int(n) for n in re.findall(r"\d+", text)[:2])
     return {"fields": total, "filled_for_you": filled}
 
@@ -82,7 +82,22 @@ def test_new_parents_apply_for_a_newborn(
     # The portal's own count agrees with what the person had to type.
     assert figures["fields"] - figures["filled_for_you"] >= len(person.effort.typed) - 1
     assert figures["filled_for_you"] / figures["fields"] >= 0.5
+    # The sandbox platform processes it; the page follows (htmx polling, or reloads).
+    _until_concluded(page, js)
+    _look(page, screenshots / f"progress-{'js' if js else 'nojs'}.png")
     page.context.close()
+
+
+def _until_concluded(page: Page, js: bool) -> None:
+    if js:
+        expect(page.locator("#live")).to_contain_text("已办结", timeout=60_000)
+        return
+    for _ in range(120):
+        if "已办结" in page.locator("#live").inner_text():
+            return
+        page.wait_for_timeout(500)
+        page.reload()
+    raise AssertionError("the application did not conclude")
 
 
 def test_an_agent_applies_to_open_a_restaurant(
