@@ -90,6 +90,8 @@ def settings(
         registry_api_base=f"{sandbox.url}/registry/api/v1",
         integrations_api_key="sandbox-api-key",
         upload_dir=tmp_path_factory.mktemp("uploads"),
+        # No sandbox platform behind http://testserver: tests that relay start their own.
+        relay_in_process=False,
     )
 
 

@@ -27,7 +27,9 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+# Module scope: its relay worker must not outlive these tests and take other tests' outbox
+# rows (the test database is shared) to its own mounted sandbox.
+@pytest.fixture(scope="module")
 def live_url(settings: Settings) -> Iterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -44,6 +46,7 @@ def live_url(settings: Settings) -> Iterator[str]:
         "intake_api_base": "",
         "sms_api_base": "",
         "intake_client_id": "portal-demo",
+        "relay_in_process": True,
         "sandbox_day_seconds": 0.05,  # a working day in 50 ms: results within the test
     }
     app = create_app(Settings(**live))

@@ -85,6 +85,13 @@ def test_new_parents_apply_for_a_newborn(
     # The sandbox platform processes it; the page follows (htmx polling, or reloads).
     _until_concluded(page, js)
     _look(page, screenshots / f"progress-{'js' if js else 'nojs'}.png")
+    if js:  # the same page right-to-left, and in 长辈版
+        page.goto(page.url.split("?")[0] + "?lang=ug")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        _look(page, screenshots / "progress-ug.png")
+        page.goto(page.url.split("?")[0] + "?lang=zh_Hans")
+        page.click("header button:has-text('长辈版')")
+        _look(page, screenshots / "progress-elder.png")
     page.context.close()
 
 

@@ -31,7 +31,7 @@ from portal.settings import Settings
 from tests.applications.formdata import form_values
 from tests.auth.helpers import sign_in
 from tests.conftest import WECHAT_APPID, WECHAT_SECRET, csrf_token_from
-from tests.integrations.helpers import free_port, serve
+from tests.integrations.helpers import free_port, mounted, serve
 
 T = TypeVar("T")
 INTAKE_SECRET = "intake-live-secret"
@@ -52,6 +52,20 @@ class Live:
     def control(self, path: str, body: dict[str, Any]) -> None:
         response = httpx2.post(f"{self.sandbox_url}/intake/sandbox/{path}", json=body, timeout=10)
         assert response.status_code < 300, response.text
+
+    def platform_counts(self, public_ids: list[str]) -> tuple[int, int]:
+        """(stored idempotency keys, applications) the sandbox platform holds for these."""
+        store = mounted(self.sandbox, "/intake").state.store
+        wanted = set(public_ids)
+        keys = sum(
+            1
+            for (_, key), record in list(store.keys.items())
+            if key in wanted and record.response is not None
+        )
+        apps = sum(
+            1 for (_, application_id) in list(store.applications) if application_id in wanted
+        )
+        return keys, apps
 
     def stats(self) -> dict[str, Any]:
         response = httpx2.get(f"{self.sandbox_url}/intake/sandbox/stats", timeout=10)
