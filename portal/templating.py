@@ -142,7 +142,14 @@ def make_environment(directory: Path = TEMPLATES_DIR) -> jinja2.Environment:
         division_children=divisions.children,
     )
     env.filters["percent"] = lambda value: "—" if value is None else f"{value:.0%}"
+    env.filters["ltr"] = ltr
     return env
+
+
+def ltr(value: object) -> Markup:
+    """A code or number (SJ-410700-…, a tracking number) kept left-to-right inside
+    right-to-left text, where the bidi algorithm would otherwise move its pieces around."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
 class Templates:

@@ -31,6 +31,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
         batch.alter_column("status", type_=sa.String(24))
         batch.alter_column("receipt_number", type_=sa.String(40))
+        # The platform's number: unique there, but the portal must never refuse an event over
+        # it (a second platform, a test environment); looked up by index instead.
+        batch.drop_constraint("uq_applications_receipt_number", type_="unique")
+        batch.create_index(op.f("ix_applications_receipt_number"), ["receipt_number"])
         batch.create_unique_constraint(
             op.f("uq_applications_submission_number"), ["submission_number"]
         )
@@ -157,6 +161,8 @@ def downgrade() -> None:
             batch.drop_column(column)
     op.execute("UPDATE applications SET receipt_number = submission_number")
     with op.batch_alter_table("applications") as batch:
+        batch.drop_index(op.f("ix_applications_receipt_number"))
+        batch.create_unique_constraint("uq_applications_receipt_number", ["receipt_number"])
         batch.drop_index(op.f("ix_applications_updated_at"))
         batch.drop_constraint(op.f("uq_applications_submission_number"), type_="unique")
         for column in (

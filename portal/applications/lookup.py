@@ -40,12 +40,15 @@ async def find(
     db: AsyncSession, cipher: PersonalDataCipher, number: str, tail: str
 ) -> Application | None:
     """By the platform's receipt number or the portal's own YJS number."""
-    application = await db.scalar(
-        select(Application).where(
-            or_(Application.receipt_number == number, Application.submission_number == number)
-        )
+    rows = await db.execute(
+        select(Application)
+        .where(or_(Application.receipt_number == number, Application.submission_number == number))
+        .limit(5)
     )
-    if application is None or application.applicant_tail_hash is None:
-        return None
     expected = cipher.lookup_hash(tail, TAIL_PURPOSE)
-    return application if hmac.compare_digest(expected, application.applicant_tail_hash) else None
+    for application in rows.scalars():
+        if application.applicant_tail_hash and hmac.compare_digest(
+            expected, application.applicant_tail_hash
+        ):
+            return application
+    return None

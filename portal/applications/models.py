@@ -71,7 +71,7 @@ class Application(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     submission_number: Mapped[str | None] = mapped_column(String(32), unique=True)
-    receipt_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    receipt_number: Mapped[str | None] = mapped_column(String(40), index=True)
     applicant_tail_hash: Mapped[str | None] = mapped_column(String(64))
     draft_public_id: Mapped[str] = mapped_column(String(32))
     thing_code: Mapped[str] = mapped_column(String(64))
