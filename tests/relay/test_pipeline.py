@@ -6,11 +6,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx2
 import pytest
+from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from portal import clock
+from portal.applications.models import Application, ApplicationItem
+from portal.relay import reconcile
+from portal.relay.runner import relay_for
 from portal.settings import Settings
 from tests.applications.formdata import form_values
 from tests.conftest import csrf_token_from
@@ -156,3 +162,46 @@ def test_withdrawing_before_a_decision(live: Live, browser: TestClient) -> None:
         assert "撤回已生效" in browser.get(path).text
     finally:
         live.control("speed", {"seconds_per_working_day": 0.02})
+
+
+def test_reconciliation_repairs_a_state_that_missed_its_webhooks(
+    live: Live, browser: TestClient
+) -> None:
+    path = apply_newborn(browser)
+    public_id = path.rsplit("/", 1)[1]
+    assert wait_for(lambda: _status(live, public_id) == "concluded")
+
+    async def forget() -> int:
+        """As if every webhook had been lost: back to the state of the submission answer."""
+        async with live.app.state.sessionmaker() as db:
+            found = await db.scalar(select(Application).where(Application.public_id == public_id))
+            assert found is not None
+            found.status, found.sequence = "under_review", 0
+            found.updated_at = clock.now() - timedelta(days=2)
+            await db.execute(
+                update(ApplicationItem)
+                .where(ApplicationItem.application_id == found.id)
+                .values(status="submitted", sequence=0)
+            )
+            await db.commit()
+            return found.id
+
+    application_id = live.call(forget)
+
+    async def reconcile_now() -> int:
+        async with relay_for(
+            live.settings, live.app.state.sessionmaker, live.app.state.cipher
+        ) as r:
+            return await reconcile.reconcile(live.app.state.sessionmaker, r.api, rate=50)
+
+    assert live.call(reconcile_now) >= 1
+    found, items = live.call(lambda: application(live, public_id))
+    assert found.id == application_id and found.status == "concluded"
+    assert {i.status for i in items} == {"delivered"}
+
+
+def test_metrics_count_relay_attempts_and_webhooks(live: Live) -> None:
+    text = httpx2.get(f"{live.url}/metrics", timeout=10).text
+    assert 'portal_relay_attempts_total{outcome="sent",topic="intake.submit"}' in text
+    assert 'portal_webhooks_total{outcome="applied"}' in text
+    assert "portal_outbox_pending" in text and "portal_outbox_oldest_age_seconds" in text
