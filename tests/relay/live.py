@@ -13,12 +13,14 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -26,6 +28,7 @@ from integrations.sandbox import IntakeClient, SandboxClient, create_sandbox_app
 from portal.app import create_app
 from portal.applications import services
 from portal.applications.models import Application, ApplicationItem, OutboxMessage
+from portal.db import make_engine, make_sessionmaker
 from portal.relay import outbox
 from portal.settings import Settings
 from tests.applications.formdata import form_values
@@ -44,6 +47,12 @@ class Live:
     app: Starlette
     sandbox: Starlette
     settings: Settings
+
+    @cached_property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """The test's own engine: the app's is busy in the server's event loop, and an engine
+        connecting for the first time from two loops at once trips over its own lock."""
+        return make_sessionmaker(make_engine(self.settings.database_url, 0))
 
     def call(self, make: Callable[[], Awaitable[T]]) -> T:
         """Run a coroutine against the portal's database from the test's thread."""
@@ -189,7 +198,7 @@ def apply_newborn(client: TestClient, person: str = "li-na", delivery: str = "pe
 
 
 async def application(live: Live, public_id: str) -> tuple[Application, list[ApplicationItem]]:
-    async with live.app.state.sessionmaker() as db:
+    async with live.sessionmaker() as db:
         found = await db.scalar(select(Application).where(Application.public_id == public_id))
         assert found is not None
         rows = await db.execute(
@@ -202,7 +211,7 @@ async def clone_submissions(live: Live, public_id: str, count: int) -> list[str]
     """``count`` new applications, each with its own outbox row, copied from a real one."""
     cipher = live.app.state.cipher
     made = []
-    async with live.app.state.sessionmaker() as db:
+    async with live.sessionmaker() as db:
         source = await db.scalar(select(Application).where(Application.public_id == public_id))
         assert source is not None
         row = await db.scalar(
@@ -278,7 +287,7 @@ async def clone_submissions(live: Live, public_id: str, count: int) -> list[str]
 
 
 async def relayed(live: Live, public_ids: list[str]) -> int:
-    async with live.app.state.sessionmaker() as db:
+    async with live.sessionmaker() as db:
         count = await db.scalar(
             select(func.count())
             .select_from(Application)

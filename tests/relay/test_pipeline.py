@@ -173,7 +173,7 @@ def test_reconciliation_repairs_a_state_that_missed_its_webhooks(
 
     async def forget() -> int:
         """As if every webhook had been lost: back to the state of the submission answer."""
-        async with live.app.state.sessionmaker() as db:
+        async with live.sessionmaker() as db:
             found = await db.scalar(select(Application).where(Application.public_id == public_id))
             assert found is not None
             found.status, found.sequence = "under_review", 0
@@ -189,10 +189,8 @@ def test_reconciliation_repairs_a_state_that_missed_its_webhooks(
     application_id = live.call(forget)
 
     async def reconcile_now() -> int:
-        async with relay_for(
-            live.settings, live.app.state.sessionmaker, live.app.state.cipher
-        ) as r:
-            return await reconcile.reconcile(live.app.state.sessionmaker, r.api, rate=50)
+        async with relay_for(live.settings, live.sessionmaker, live.app.state.cipher) as r:
+            return await reconcile.reconcile(live.sessionmaker, r.api, rate=50)
 
     assert live.call(reconcile_now) >= 1
     found, items = live.call(lambda: application(live, public_id))
