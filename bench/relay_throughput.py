@@ -249,9 +249,12 @@ def wait_quiet(limit: float, budget: float) -> float:
     return share
 
 
+MACHINE = ("machine_total", "machine_busy")
+
+
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     used = {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
-    ours = sum(v for k, v in used.items() if k not in ("machine_total", "machine_busy"))
+    ours = sum(v for k, v in used.items() if k not in MACHINE)
     used["others"] = round(max(used["machine_busy"] - ours, 0.0), 2)
     return used
 
@@ -629,6 +632,8 @@ class Result:
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     relay_cpu_seconds: dict[str, float] = field(default_factory=dict)
     background_busy_before: float = 0.0  # share of the machine others used just before
+    # error and warning lines of each process's JSON log: "process: message: exception"
+    log_problems: dict[str, int] = field(default_factory=dict)
     cpu_ms_per_submission: dict[str, float] = field(default_factory=dict)
     portal_cpu_ms: float = 0.0  # web + relay + postgres, per submission
     others_share: float = 0.0  # share of the machine used by processes not in this run
@@ -733,12 +738,34 @@ def run_one(
             per_submission(result)
         finally:
             procs.stop_all()
+            result.log_problems = log_problems(tmp)
             if keep_logs:
                 keep = ROOT / "bench" / "results" / "logs" / f"{kind}-{mode}-w{web}-r{relay}"
                 keep.mkdir(parents=True, exist_ok=True)
                 for log in tmp.glob("*.log"):
                     (keep / log.name).write_bytes(log.read_bytes())
     return result
+
+
+def log_problems(tmp: Path) -> dict[str, int]:
+    """Counts the error and warning lines of the processes' logs, by what they say."""
+    found: dict[str, int] = {}
+    for log in sorted(tmp.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("level") not in ("error", "warning", "critical"):
+                continue
+            trace = str(entry.get("exception", ""))
+            lines = [x for x in trace.splitlines() if "Error" in x]
+            cause = lines[-1].strip()[:120] if lines else ""
+            if (sql := trace.rfind("[SQL: ")) >= 0:  # which statement: claim, record …
+                cause += " " + trace[sql : sql + 50].replace("\n", " ")
+            key = f"{log.stem}: {str(entry.get('message', '')).strip()[:60]}: {cause}"
+            found[key] = found.get(key, 0) + 1
+    return found
 
 
 # Main -----------------------------------------------------------------------------------------
@@ -808,7 +835,7 @@ def per_submission(result: Result) -> None:
     busy = total = others = 0.0
     for used, count in windows:
         for name, seconds in used.items():
-            if name not in ("machine_total", "machine_busy", "others"):
+            if name not in (*MACHINE, "others"):
                 per[name] = round(per.get(name, 0.0) + seconds * 1000 / count, 2)
         busy += used.get("machine_busy", 0.0)
         total += used.get("machine_total", 0.0)
@@ -816,6 +843,16 @@ def per_submission(result: Result) -> None:
     result.cpu_ms_per_submission = per
     result.portal_cpu_ms = round(sum(per.get(n, 0.0) for n in ("web", "relay", "postgres")), 2)
     result.others_share = round(others / total, 3) if total else 0.0
+
+
+def least_disturbed(results: list[Result]) -> list[Result]:
+    """Of the repeats of one configuration, the run other processes disturbed least."""
+    best: dict[tuple[str, str, int, int], Result] = {}
+    for r in results:
+        key = (r.db, r.mode, r.web_workers, r.relay_workers)
+        if key not in best or r.others_share < best[key].others_share:
+            best[key] = r
+    return list(best.values())
 
 
 def plan(args: argparse.Namespace) -> Iterator[tuple[str, str, int, int]]:
@@ -900,6 +937,12 @@ def main() -> int:
     print(table(results))
     print()
     print(cpu_table(results))
+    if args.repeat > 1:
+        quiet = least_disturbed(results)
+        print("\nThe least disturbed run of each configuration (lowest `others`):\n")
+        print(table(quiet))
+        print()
+        print(cpu_table(quiet))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # Keep the other database's figures from an earlier run (`--db sqlite`, then postgres).
     kept: list[dict[str, Any]] = []

@@ -23,7 +23,7 @@ from auth.guards import SignInRequired, sign_in_redirect
 from auth.oidc import make_oauth
 from integrations.sandbox import IntakeClient, SandboxClient, create_sandbox_app
 from integrations.wechat import WeChatGateway
-from portal import health
+from portal import health, sealed
 from portal.agents import routes as agents_routes
 from portal.applications import progress_routes, webhook_routes
 from portal.applications import routes as applications_routes
@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.metrics = metrics
     app.state.oauth = make_oauth(settings)
     app.state.cipher = PersonalDataCipher(settings.data_key)
+    sealed.configure(app.state.cipher)
     app.state.lookup_limiter = Limiter()
     app.state.wechat = WeChatGateway(
         settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret

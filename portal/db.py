@@ -35,11 +35,12 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the relay and the web process read while one writes.
+    # WAL lets the relay and the web process read while one writes. Writers take turns: under
+    # a burst of submissions a person should wait a few seconds rather than get an error.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

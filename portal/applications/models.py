@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base
+from portal.sealed import SealedJSON
 
 
 class Draft(Base):
@@ -37,8 +38,9 @@ class Draft(Base):
     subject_id: Mapped[int] = mapped_column(Integer, index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prefilled: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What was typed and prefilled (ID numbers, bank accounts): sealed at rest.
+    values: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)
+    prefilled: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)
     materials: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -79,13 +81,13 @@ class Application(Base):
     subject_id: Mapped[int] = mapped_column(Integer, index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     answers: Mapped[dict[str, str]] = mapped_column(JSON)
-    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    values: Mapped[dict[str, Any]] = mapped_column(SealedJSON)
     materials: Mapped[dict[str, Any]] = mapped_column(JSON)
     figures: Mapped[dict[str, int]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(24))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sequence: Mapped[int] = mapped_column(Integer, default=-1)
-    platform: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    platform: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)
     delivery: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     relay_status: Mapped[str] = mapped_column(String(12), default="pending")
     relay_error: Mapped[str | None] = mapped_column(Text)

@@ -12,6 +12,7 @@ import sys
 
 import portal.models  # noqa: F401 (every table mapped: foreign keys resolve outside the app)
 from auth.crypto import PersonalDataCipher
+from portal import sealed
 from portal.db import make_engine, make_sessionmaker
 from portal.relay.runner import relay_for
 from portal.settings import Settings
@@ -27,6 +28,7 @@ async def _one(settings: Settings, reconciling: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     cipher = PersonalDataCipher(settings.data_key)
+    sealed.configure(cipher)
     try:
         async with relay_for(settings, make_sessionmaker(engine), cipher) as relay:
             log.info("relay worker started")

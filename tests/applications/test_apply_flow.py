@@ -6,7 +6,7 @@ import io
 import re
 
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -120,6 +120,17 @@ def test_newborn_from_questions_to_confirmation(client: TestClient, app: Starlet
             return int(apps or 0), int(outbox or 0)
 
     assert client.portal.call(counts) == (1, 1)  # type: ignore[union-attr]
+
+    async def stored_values() -> str:
+        async with app.state.sessionmaker() as db:
+            raw = await db.execute(
+                text('SELECT "values" FROM applications WHERE submission_number = :n'),
+                {"n": number.group()},
+            )
+            return str(raw.scalar_one())
+
+    # What was typed and prefilled (the mother's ID number among it) is sealed at rest.
+    assert "410702199408270425" not in client.portal.call(stored_values)  # type: ignore[union-attr]
     pdf = client.get(first.headers["location"].split("?")[0] + "/receipt.pdf")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 
