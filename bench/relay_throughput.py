@@ -57,6 +57,8 @@ from PIL import Image  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 import portal.models  # noqa: E402, F401 (every table mapped)
+from auth.crypto import PersonalDataCipher  # noqa: E402
+from portal import sealed  # noqa: E402
 from portal.applications.models import Application, Draft, OutboxMessage, Upload  # noqa: E402
 from portal.applications.services import new_public_id  # noqa: E402
 from portal.db import make_engine, make_sessionmaker  # noqa: E402
@@ -680,6 +682,8 @@ def run_one(
                 wait_log(web_proc, "Application startup complete", web)
 
             draft, cookies, token = prepare_draft(setup.portal)
+            # Draft values are sealed at rest: read and write them with the portal's key.
+            sealed.configure(PersonalDataCipher(setup.data_key))
             drafts = asyncio.run(clone_drafts(setup.database_url, draft, n))
 
             def start_relay() -> Proc:
