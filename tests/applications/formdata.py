@@ -1,8 +1,14 @@
-"""Read a page's form the way a browser would submit it (values shown, radios checked)."""
+"""Read a page's form the way a browser would submit it (values shown, radios checked), and
+submit it so; a photo that passes the upload checks."""
 
 from __future__ import annotations
 
+import io
 from html.parser import HTMLParser
+from typing import Any
+
+from PIL import Image
+from starlette.testclient import TestClient
 
 
 class _Form(HTMLParser):
@@ -56,3 +62,28 @@ def form_values(html: str) -> dict[str, str | list[str]]:
     parser = _Form()
     parser.feed(html)
     return parser.data
+
+
+def submit_page(
+    client: TestClient, path: str, data: dict[str, object] | None = None, files: object = None
+) -> Any:
+    """Submit the page's form as a browser would: what is shown, plus ``data``."""
+    from tests.conftest import csrf_token_from
+
+    page = client.get(path)
+    shown = {
+        k: v for k, v in form_values(page.text).items() if k.startswith(("f.", "m.", "_shown"))
+    }
+    return client.post(
+        path,
+        data={**shown, "csrf_token": csrf_token_from(page.text), **(data or {})},
+        files=files,  # type: ignore[arg-type]
+        follow_redirects=False,
+    )
+
+
+def photo() -> bytes:
+    """A white 358×441 JPEG: the size social-security card photos ask for."""
+    out = io.BytesIO()
+    Image.new("RGB", (358, 441), "white").save(out, "JPEG")
+    return out.getvalue()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import re
 
-from PIL import Image
 from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal.applications.models import Application, OutboxMessage
-from tests.applications.formdata import form_values
+from tests.applications.formdata import photo, submit_page
 from tests.auth.helpers import sign_in
 from tests.conftest import csrf_token_from
 
@@ -21,35 +19,13 @@ def _go(client: TestClient, response: object) -> str:
     return location
 
 
-def _post(
-    client: TestClient, path: str, data: dict[str, object] | None = None, files: object = None
-) -> object:
-    """Submit the page's form as a browser would: what is shown, plus ``data``."""
-    page = client.get(path)
-    shown = {
-        k: v for k, v in form_values(page.text).items() if k.startswith(("f.", "m.", "_shown"))
-    }
-    return client.post(
-        path,
-        data={**shown, "csrf_token": csrf_token_from(page.text), **(data or {})},
-        files=files,
-        follow_redirects=False,
-    )
-
-
-def _photo() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (358, 441), "white").save(out, "JPEG")
-    return out.getvalue()
-
-
 def start_newborn(client: TestClient) -> str:
     """Signs in as the mother, answers the questions; returns the draft's base path."""
     sign_in(client, "li-na", "L3", next_path="/things/newborn/apply")
-    response = _post(client, "/things/newborn/apply")
+    response = submit_page(client, "/things/newborn/apply")
     path = _go(client, response)
     for answer in ("yes", "no", "no"):
-        path = _go(client, _post(client, path, {"answer": answer}))
+        path = _go(client, submit_page(client, path, {"answer": answer}))
     assert path.endswith("/result")
     return path.removesuffix("/result")
 
@@ -58,17 +34,17 @@ def test_newborn_from_questions_to_confirmation(client: TestClient, app: Starlet
     base = start_newborn(client)
     result = client.get(f"{base}/result").text
     assert "社会保障卡申领" in result and "生育医疗费用报销" not in result
-    section = _go(client, _post(client, f"{base}/result"))
+    section = _go(client, submit_page(client, f"{base}/result"))
     assert section == f"{base}/s/child"
 
     page = client.get(section).text
     assert "已从电子证照" in page  # the birth certificate fills the child's details
     data = {"f.child_name": "张小宝", "f.child_ethnicity": "汉族"}
-    response = _post(client, section, data)
+    response = submit_page(client, section, data)
     assert response.status_code == 303, response.text  # type: ignore[attr-defined]
     section = _go(client, response)
     while "/s/" in section:
-        response = _post(
+        response = submit_page(
             client,
             section,
             {
@@ -89,8 +65,8 @@ def test_newborn_from_questions_to_confirmation(client: TestClient, app: Starlet
             {f"m.{key}.mode": "license", f"m.{key}.license": license_id, f"m.{key}.consent": "yes"}
         )
     data["m.child_photo.mode"] = "upload"
-    response = _post(
-        client, section, data, files={"m.child_photo.files": ("photo.jpg", _photo(), "image/jpeg")}
+    response = submit_page(
+        client, section, data, files={"m.child_photo.files": ("photo.jpg", photo(), "image/jpeg")}
     )
     assert _go(client, response) == f"{base}/check", response.text  # type: ignore[attr-defined]
 
@@ -137,8 +113,8 @@ def test_newborn_from_questions_to_confirmation(client: TestClient, app: Starlet
 
 def test_validation_messages_in_chinese_and_english(client: TestClient) -> None:
     base = start_newborn(client)
-    _post(client, f"{base}/result")
-    response = _post(
+    submit_page(client, f"{base}/result")
+    response = submit_page(
         client,
         f"{base}/s/parents",
         {
@@ -171,8 +147,8 @@ def test_another_person_cannot_open_the_draft_or_the_upload(app: Starlette) -> N
 
 def test_draft_survives_sign_out_and_in(client: TestClient) -> None:
     base = start_newborn(client)
-    _post(client, f"{base}/result")
-    _post(client, f"{base}/s/child", {"f.child_name": "张小宝", "action": "save"})
+    submit_page(client, f"{base}/result")
+    submit_page(client, f"{base}/s/child", {"f.child_name": "张小宝", "action": "save"})
     token = csrf_token_from(client.get("/applications").text)
     client.post("/auth/logout", data={"csrf_token": token}, follow_redirects=False)
     sign_in(client, "li-na", "L3", next_path="/applications")
@@ -183,11 +159,11 @@ def test_draft_survives_sign_out_and_in(client: TestClient) -> None:
 
 def _to_materials(client: TestClient) -> str:
     base = start_newborn(client)
-    section = _go(client, _post(client, f"{base}/result"))
+    section = _go(client, submit_page(client, f"{base}/result"))
     while "/s/" in section:
         section = _go(
             client,
-            _post(
+            submit_page(
                 client,
                 section,
                 {
@@ -207,7 +183,7 @@ def test_a_renamed_executable_is_refused_and_uploads_stay_private(app: Starlette
     ):
         base = _to_materials(mother)
         elf = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200
-        refused = _post(
+        refused = submit_page(
             mother,
             f"{base}/materials",
             {"m.child_photo.mode": "upload"},
@@ -215,11 +191,11 @@ def test_a_renamed_executable_is_refused_and_uploads_stay_private(app: Starlette
         )
         assert refused.status_code == 400  # type: ignore[attr-defined]
         assert "只能上传 JPG、PNG 图片或 PDF 文件" in refused.text  # type: ignore[attr-defined]
-        ok = _post(
+        ok = submit_page(
             mother,
             f"{base}/materials",
             {"m.child_photo.mode": "upload", "action": "upload"},
-            files={"m.child_photo.files": ("photo.jpg", _photo(), "image/jpeg")},
+            files={"m.child_photo.files": ("photo.jpg", photo(), "image/jpeg")},
         )
         page = ok.text  # type: ignore[attr-defined]
         upload_url = re.search(r'href="(/uploads/[^"]+)"', page)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
-from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -31,7 +29,7 @@ from portal.applications.models import Application, ApplicationItem, OutboxMessa
 from portal.db import make_engine, make_sessionmaker
 from portal.relay import outbox
 from portal.settings import Settings
-from tests.applications.formdata import form_values
+from tests.applications.formdata import photo, submit_page
 from tests.auth.helpers import sign_in
 from tests.conftest import WECHAT_APPID, WECHAT_SECRET, csrf_token_from
 from tests.integrations.helpers import free_port, mounted, serve
@@ -135,35 +133,14 @@ def live_portal(
         yield Live(url, sandbox_url, app, sandbox, live_settings)
 
 
-def _post(
-    client: TestClient, path: str, data: dict[str, object] | None = None, files: object = None
-) -> Any:
-    page = client.get(path)
-    shown = {
-        k: v for k, v in form_values(page.text).items() if k.startswith(("f.", "m.", "_shown"))
-    }
-    return client.post(
-        path,
-        data={**shown, "csrf_token": csrf_token_from(page.text), **(data or {})},
-        files=files,
-        follow_redirects=False,
-    )
-
-
-def photo() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (358, 441), "white").save(out, "JPEG")
-    return out.getvalue()
-
-
 def apply_newborn(client: TestClient, person: str = "li-na", delivery: str = "per_item") -> str:
     """Signs in, fills the newborn one-thing, submits; returns the application's path."""
     sign_in(client, person, "L3", next_path="/things/newborn/apply")
-    path = _post(client, "/things/newborn/apply").headers["location"]
+    path = submit_page(client, "/things/newborn/apply").headers["location"]
     for answer in ("yes", "no", "no"):
-        path = _post(client, path, {"answer": answer}).headers["location"]
+        path = submit_page(client, path, {"answer": answer}).headers["location"]
     base = path.removesuffix("/result")
-    section = _post(client, f"{base}/result").headers["location"]
+    section = submit_page(client, f"{base}/result").headers["location"]
     typed = {
         "f.child_name": "张小宝",
         "f.child_ethnicity": "汉族",
@@ -172,7 +149,7 @@ def apply_newborn(client: TestClient, person: str = "li-na", delivery: str = "pe
         "f.applicant_role": "mother",
     }
     while "/s/" in section:
-        response = _post(client, section, typed)
+        response = submit_page(client, section, typed)
         assert response.status_code == 303, response.text
         section = response.headers["location"]
     page = client.get(section).text
@@ -185,7 +162,7 @@ def apply_newborn(client: TestClient, person: str = "li-na", delivery: str = "pe
             f"m.{key}.consent": "yes",
         }
     files = {"m.child_photo.files": ("photo.jpg", photo(), "image/jpeg")}
-    response = _post(client, section, data, files)
+    response = submit_page(client, section, data, files)
     assert response.headers["location"] == f"{base}/check", response.text
     check = client.get(f"{base}/check").text
     submitted = client.post(

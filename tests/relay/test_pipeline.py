@@ -10,17 +10,17 @@ from datetime import timedelta
 
 import httpx2
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
 from portal import clock
-from portal.applications.models import Application, ApplicationItem
+from portal.applications.models import Application, ApplicationEvent, ApplicationItem
 from portal.relay import reconcile
 from portal.relay.runner import relay_for
 from portal.settings import Settings
-from tests.applications.formdata import form_values
+from tests.applications.formdata import form_values, photo
 from tests.conftest import csrf_token_from
-from tests.relay.live import Live, application, apply_newborn, live_portal, photo
+from tests.relay.live import Live, application, apply_newborn, live_portal
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +170,8 @@ def test_reconciliation_repairs_a_state_that_missed_its_webhooks(
     path = apply_newborn(browser)
     public_id = path.rsplit("/", 1)[1]
     assert wait_for(lambda: _status(live, public_id) == "concluded")
+    # Every webhook delivered, retries included: none may land after the state is forgotten.
+    assert wait_for(lambda: live.stats()["webhooks"]["pending"] == 0)
 
     async def forget() -> int:
         """As if every webhook had been lost: back to the state of the submission answer."""
@@ -188,14 +190,34 @@ def test_reconciliation_repairs_a_state_that_missed_its_webhooks(
 
     application_id = live.call(forget)
 
+    async def stale_now() -> list[int]:
+        async with live.sessionmaker() as db:
+            return await reconcile.stale(db, 1000)
+
+    assert application_id in live.call(stale_now)
+
     async def reconcile_now() -> int:
         async with relay_for(live.settings, live.sessionmaker, live.app.state.cipher) as r:
-            return await reconcile.reconcile(live.sessionmaker, r.api, rate=50)
+            return await reconcile.reconcile(live.sessionmaker, r.api, [application_id], rate=50)
 
-    assert live.call(reconcile_now) >= 1
+    live.call(reconcile_now)  # (the relay's own minute loop may have got there first)
     found, items = live.call(lambda: application(live, public_id))
     assert found.id == application_id and found.status == "concluded"
     assert {i.status for i in items} == {"delivered"}
+
+    async def reconciled() -> int:
+        async with live.sessionmaker() as db:
+            count = await db.scalar(
+                select(func.count())
+                .select_from(ApplicationEvent)
+                .where(
+                    ApplicationEvent.application_id == application_id,
+                    ApplicationEvent.kind == "portal.reconciled",
+                )
+            )
+            return int(count or 0)
+
+    assert live.call(reconciled) == 1
 
 
 def test_metrics_count_relay_attempts_and_webhooks(live: Live) -> None:
