@@ -141,6 +141,7 @@ def test_an_agent_applies_to_open_a_restaurant(
     person.tap("main form button[type=submit]")
     person.fill_sections()
     person.provide_materials(image)
+    expect(page).to_have_url(re.compile(r".*/check$"))  # the materials page has gone
     person.tap("main button[type=submit].button--primary")
     expect(page.locator("h1")).to_have_text("申请已提交")
     _look(page, screenshots / "apply-restaurant-agent.png")
