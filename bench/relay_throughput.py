@@ -1,11 +1,13 @@
 """Submissions per second end to end (HTTP POST → relayed to the intake platform and
 acknowledged), and relay lag percentiles, on SQLite and on PostgreSQL.
 
-Goal (issue 9): ≥ 300 submissions/s sustained on the 2-core machine, relay lag p99 ≤ 1 s.
+Goal: ≥ 300 submissions/s sustained on the 2-core machine, relay lag p99 ≤ 1 s
+(docs/performance.md, "Relay throughput").
 
 Every part runs as its own process on loopback, as in production: the sandbox alone
 (`portal sandbox`: identity provider, e-licences, the intake platform), the portal web server
-(`portal serve --workers W`, PORTAL_RELAY_IN_PROCESS=false) and `portal relay --workers R`.
+(`portal serve --workers W`, PORTAL_RELAY_IN_PROCESS=false) and `portal relay --workers R`
+(R = 0: no relay process, PORTAL_RELAY_IN_PROCESS=true, the relay inside each web worker).
 Untimed preparation per run: a fresh migrated database, sign in as li-na through the real OIDC
 flow, walk one newborn application through the pages up to the check page (not submitted),
 then copy that draft N times in the database (its uploads too). Timed: POST
@@ -18,7 +20,9 @@ Two modes per configuration:
   split     all POSTs first with no relay running (the web tier alone), then the relay is
             started and drains the backlog (the relay alone).
 CPU seconds of each process tree (web, relay, sandbox, PostgreSQL backends, this client) are
-recorded for the timed window, to show where the time goes.
+recorded for the timed window, to show where the time goes, with the share of the machine
+other processes used ("others": this is a shared machine). --repeat runs each configuration
+again; the summary then shows the run others disturbed least.
 
 Run: `.venv/bin/python bench/relay_throughput.py --n 2000 --db sqlite|postgres|both`.
 PostgreSQL: a database named `bench` on 127.0.0.1 (user postgres) is dropped and recreated
