@@ -179,6 +179,11 @@ class Settings:
         return tuple(self.intake_webhook_secret.split())
 
     @property
+    def intake_files_url(self) -> str:
+        """Where the platform fetches uploaded files by capability URL (`/intake-files/…`)."""
+        return f"{self.base_url}/intake-files"
+
+    @property
     def sms_api_url(self) -> str:
         return self.sms_api_base or f"{self.base_url}/sandbox/sms/api/v1"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from starlette.datastructures import UploadFile
 from auth.actor import Actor
 from auth.crypto import PersonalDataCipher
 from portal import clock
-from portal.applications import package, parties, progress, progress_view, services, uploads
+from portal.applications import package, parties, progress, progress_view, services
 from portal.applications.models import (
     Application,
     ApplicationEvent,
@@ -189,27 +188,9 @@ async def take_upload(
     material_key: str,
     file: UploadFile,
 ) -> str | None:
-    content = await file.read(settings.max_upload_bytes + 1)
-    try:
-        cleaned = uploads.clean(content, settings.max_upload_bytes)
-    except uploads.UploadRefused as refused:
-        return f"upload_{refused.code}"
-    db.add(
-        Upload(
-            public_id=services.new_public_id(),
-            owner_id=actor.person_id,
-            draft_id=await _draft_id(db, application),
-            material_key=material_key,
-            stored_name=uploads.store(settings.upload_dir, cleaned),
-            content_type=cleaned.content_type,
-            size=len(cleaned.content),
-            sha256=cleaned.sha256,
-            original_name=(file.filename or "")[:200],
-            created_at=datetime.now(UTC),
-        )
-    )
-    await db.flush()
-    return None
+    """A file for the open notice, kept with the application's draft like the first ones."""
+    draft_id = await _draft_id(db, application)
+    return await services.accept_upload(db, settings, draft_id, actor.person_id, material_key, file)
 
 
 def supplement_problems(

@@ -77,7 +77,7 @@ async def withdraw(request: Request) -> Response:
                     chosen,
                     reason,
                 )
-                _wake(request)
+                appstate.wake_relay(request)
                 return RedirectResponse(
                     f"/applications/{application.public_id}?done=withdrawal", status_code=303
                 )
@@ -127,11 +127,11 @@ async def supplement(request: Request) -> Response:
                     notice,
                     values,
                     found,
-                    _handover_file_url(request),
+                    settings.intake_files_url,
                     settings.secret_key,
                     note,
                 )
-                _wake(request)
+                appstate.wake_relay(request)
                 return RedirectResponse(
                     f"/applications/{application.public_id}?done=supplement", status_code=303
                 )
@@ -192,15 +192,6 @@ async def intake_file(request: Request) -> Response:
         media_type=upload.content_type,
         headers={"cache-control": "private, no-store", "x-content-type-options": "nosniff"},
     )
-
-
-def _handover_file_url(request: Request) -> str:
-    return f"{appstate.settings(request).base_url}/intake-files"
-
-
-def _wake(request: Request) -> None:
-    if relay := getattr(request.app.state, "relay", None):
-        relay.wake()
 
 
 routes = [

@@ -351,39 +351,14 @@ async def _take_materials(
                 problems[material.key] = "signature"
         for file in form.getlist(f"m.{material.key}.files"):
             if isinstance(file, UploadFile) and file.filename:
-                problem = await _accept_upload(db, settings, draft, actor, material.key, file)
+                problem = await services.accept_upload(
+                    db, settings, draft.id, actor.person_id, material.key, file
+                )
                 if problem:
                     problems[material.key] = problem
         states[material.key] = state
     draft.materials = states
     return problems
-
-
-async def _accept_upload(
-    db: Any, settings: Any, draft: Draft, actor: Actor, material_key: str, file: UploadFile
-) -> str | None:
-    content = await file.read(settings.max_upload_bytes + 1)
-    try:
-        cleaned = uploads.clean(content, settings.max_upload_bytes)
-    except uploads.UploadRefused as refused:
-        return f"upload_{refused.code}"
-    stored = uploads.store(settings.upload_dir, cleaned)
-    db.add(
-        Upload(
-            public_id=services.new_public_id(),
-            owner_id=actor.person_id,
-            draft_id=draft.id,
-            material_key=material_key,
-            stored_name=stored,
-            content_type=cleaned.content_type,
-            size=len(cleaned.content),
-            sha256=cleaned.sha256,
-            original_name=(file.filename or "")[:200],
-            created_at=datetime.now(UTC),
-        )
-    )
-    await db.flush()
-    return None
 
 
 async def remove_upload(request: Request) -> Response:
@@ -472,8 +447,7 @@ async def submit(request: Request) -> Response:
         form = await request.form()
         handover = await _handover(request, db, actor, str(form.get("delivery_mode", "")))
         application = await services.submit(db, draft, thing, found, effect, handover)
-    if relay := getattr(request.app.state, "relay", None):
-        relay.wake()
+    appstate.wake_relay(request)
     return RedirectResponse(f"/applications/{application.public_id}?submitted=1", status_code=303)
 
 
@@ -485,7 +459,7 @@ async def _handover(request: Request, db: Any, actor: Actor, mode: str) -> servi
         subject=subject,
         operator=operator,
         cipher=cipher,
-        file_url=f"{settings.base_url}/intake-files",
+        file_url=settings.intake_files_url,
         secret=settings.secret_key,
         delivery_mode=mode,
     )

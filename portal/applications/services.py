@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from auth.actor import Actor
 from auth.crypto import PersonalDataCipher
 from portal import clock
-from portal.applications import package, progress
+from portal.applications import package, progress, uploads
 from portal.applications.models import Application, ApplicationItem, Draft, Upload
 from portal.applications.package import Operator, Party
 from portal.applications.parties import id_tail
@@ -24,6 +25,7 @@ from portal.forms.applicability import applicable_items
 from portal.forms.merged import materials_for, merged_form, shown
 from portal.forms.validation import check
 from portal.relay import outbox
+from portal.settings import Settings
 
 
 def new_public_id() -> str:
@@ -282,3 +284,36 @@ def submission_number(application_id: int, when: datetime) -> str:
     """The portal's own reference (YJS + date + sequence), readable over the phone; the
     platform's receipt number (收件编号) comes with ``application.received``."""
     return f"YJS{when:%Y%m%d}{application_id:06d}"
+
+
+async def accept_upload(
+    db: AsyncSession,
+    settings: Settings,
+    draft_id: int,
+    owner_id: int,
+    material_key: str,
+    file: UploadFile,
+) -> str | None:
+    """Cleans and stores one uploaded file for a draft's material; a message code when it is
+    refused (too big, wrong type, not an image), None when it was taken."""
+    content = await file.read(settings.max_upload_bytes + 1)
+    try:
+        cleaned = uploads.clean(content, settings.max_upload_bytes)
+    except uploads.UploadRefused as refused:
+        return f"upload_{refused.code}"
+    db.add(
+        Upload(
+            public_id=new_public_id(),
+            owner_id=owner_id,
+            draft_id=draft_id,
+            material_key=material_key,
+            stored_name=uploads.store(settings.upload_dir, cleaned),
+            content_type=cleaned.content_type,
+            size=len(cleaned.content),
+            sha256=cleaned.sha256,
+            original_name=(file.filename or "")[:200],
+            created_at=clock.now(),
+        )
+    )
+    await db.flush()
+    return None

@@ -103,8 +103,7 @@ async def _process(request: Request, webhook_id: str, envelope: dict[str, Any]) 
             await db.commit()
         except IntegrityError:  # the same message, processed at the same moment elsewhere
             return "duplicate"
-    if hasattr(request.app.state, "relay"):
-        request.app.state.relay.wake()
+    appstate.wake_relay(request)  # notifications may have been queued
     return "applied" if applied.anything else "stale"
 
 

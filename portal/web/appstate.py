@@ -48,3 +48,11 @@ def wechat(request: HTTPConnection) -> WeChatGateway:
 def catalog(request: HTTPConnection) -> CatalogService:
     value: CatalogService = request.app.state.catalog
     return value
+
+
+def wake_relay(request: HTTPConnection) -> None:
+    """An outbox row was just committed: the in-process relay (if this process runs one)
+    looks now instead of at its next poll."""
+    relay = getattr(request.app.state, "relay", None)
+    if relay is not None:
+        relay.wake()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
@@ -195,7 +196,7 @@ async def clone_submissions(live: Live, public_id: str, count: int) -> list[str]
             select(OutboxMessage).where(OutboxMessage.idempotency_key == public_id)
         )
         assert row is not None
-        envelope = __import__("json").loads(cipher.decrypt(row.body, outbox.PURPOSE))
+        envelope = json.loads(cipher.decrypt(row.body, outbox.PURPOSE))
         items = (
             (
                 await db.execute(
