@@ -37,10 +37,10 @@ from portal.preferences import routes as preferences_routes
 from portal.profile import routes as profile_routes
 from portal.relay.runner import relay_for
 from portal.settings import Settings
-from portal.wallet import public_routes as wallet_public_routes
-from portal.wallet import routes as wallet_routes
 from portal.static_files import CachedStaticFiles
 from portal.templating import STATIC_DIR, Templates
+from portal.wallet import public_routes as wallet_public_routes
+from portal.wallet import routes as wallet_routes
 from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
 from portal.web.metrics import Metrics, MetricsMiddleware

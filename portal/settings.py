@@ -128,8 +128,7 @@ class Settings:
         "how long a license's verification QR code (亮证) stays valid", default=5
     )
     wallet_reminder_minutes: int = _doc(
-        "how often the reconciling relay sweeps the wallets for licenses expiring in 30 and 7 "
-        "days",
+        "how often the reconciling relay sweeps the wallets for licenses expiring in 30 and 7 days",
         default=60,
     )
     max_body_bytes: int = _doc(

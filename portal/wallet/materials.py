@@ -34,7 +34,7 @@ async def record(
     if thing is None:
         return 0
     items = applicable_items(thing, application.answers)
-    reason = f"办理“{thing.name.zh_Hans}”（{application.submission_number}）"
+    reason = f"办理{thing.name.zh_Hans}（{application.submission_number}）"
     count = 0
     for material in materials_for(thing, items, application.values):
         state: dict[str, Any] = application.materials.get(material.key, {})

@@ -10,7 +10,6 @@ from starlette.testclient import TestClient
 from tests.conftest import csrf_token_from
 
 
-
 def post(client: TestClient, path: str, page: str = "/wallet", **data: Any) -> Any:
     token = csrf_token_from(client.get(page).text)
     return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
