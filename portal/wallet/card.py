@@ -21,7 +21,7 @@ INK, MUTED, RED, PAPER = (11, 12, 12), (80, 90, 95), (200, 16, 46), (255, 255, 2
 
 
 @cache
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     for path, index in FONTS:
         try:
             return ImageFont.truetype(str(path), size, index=index)
@@ -40,24 +40,24 @@ def render(title: str, rows: Sequence[tuple[str, str]], qr_url: str, footer: str
     image = Image.new("RGB", (WIDTH, height), PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 86), fill=RED)
-    draw.text((WIDTH // 2, 43), title, font=_font(32), fill=PAPER, anchor="mm")
+    draw.text((WIDTH // 2, 43), title, font=font(32), fill=PAPER, anchor="mm")
     y = 110
     for label, value in rows:
-        draw.text((MARGIN, y), label, font=_font(20), fill=MUTED)
-        draw.text((MARGIN + 200, y), _fit(draw, value, WIDTH - 2 * MARGIN - 200), font=_font(20),
+        draw.text((MARGIN, y), label, font=font(20), fill=MUTED)
+        draw.text((MARGIN + 200, y), _fit(draw, value, WIDTH - 2 * MARGIN - 200), font=font(20),
                   fill=INK)  # fmt: skip
         y += 40
     image.paste(code, ((WIDTH - code.width) // 2, y + 10))
     y += code.height + 30
-    draw.text((WIDTH // 2, y), footer, font=_font(18), fill=MUTED, anchor="mm")
+    draw.text((WIDTH // 2, y), footer, font=font(18), fill=MUTED, anchor="mm")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
-    if draw.textlength(text, font=_font(20)) <= width:
+    if draw.textlength(text, font=font(20)) <= width:
         return text
-    while text and draw.textlength(text + "…", font=_font(20)) > width:
+    while text and draw.textlength(text + "…", font=font(20)) > width:
         text = text[:-1]
     return text + "…"

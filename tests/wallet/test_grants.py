@@ -184,3 +184,23 @@ def test_the_annotated_copy_carries_the_watermark_across_the_page(
     # The annotation once in red at the top, and repeated across the page as the watermark.
     assert sum(text in line for line in laid_out) >= 10
     assert license.number in laid_out and "410711199203140316" not in "".join(laid_out)
+
+
+def test_inside_wechat_the_copy_is_an_inline_picture(app: Starlette) -> None:
+    wechat = {"user-agent": "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50 miniProgram"}
+    with (
+        TestClient(app, base_url="http://testserver") as holder,
+        TestClient(app, base_url="http://testserver", headers=wechat) as bank,
+    ):
+        sign_in(holder, "zhang-wei", "L3")
+        grant_path = _grant(holder, reason="办理信用卡").headers["location"]
+        link = _link(holder, grant_path)
+        page = bank.get(link).text
+        assert f'src="{link}/0/copy.png"' in page and "download=1" not in page
+        picture = bank.get(f"{link}/0/copy.png")
+        assert picture.headers["content-type"] == "image/png"
+        assert picture.headers["content-disposition"] == "inline"
+        assert picture.content.startswith(b"\x89PNG")
+        assert "办理信用卡" in holder.get("/wallet/log").text
+        card = holder.get(f"/wallet/licenses/{SOCIAL}", headers=wechat).text
+        assert f'src="/wallet/licenses/{SOCIAL}/card.png"' in card  # long-press to save
