@@ -110,13 +110,16 @@ def reminder_sweep(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], cipher: PersonalDataCipher
 ) -> Callable[[], Awaitable[int]]:
     from portal.catalog.loader import load_catalog
-    from portal.wallet import reminders, services
+    from portal.wallet import reminders, services, verification
 
     renewals: dict[str, str] = {}
 
     async def sweep() -> int:
         if not renewals:
             renewals.update(services.renewals(load_catalog(settings.catalog_dir)))
+        async with sessionmaker() as db:
+            await verification.prune(db)
+            await db.commit()
         library = services.library(settings)
         return await reminders.sweep(sessionmaker, cipher, library, services.today(), renewals)
 

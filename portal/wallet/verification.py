@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from integrations.licenses import License, LicenseLibrary, LicenseLibraryError, LicenseNotFound
@@ -111,3 +111,14 @@ async def check(db: AsyncSession, lib: LicenseLibrary, secret: str, token: str) 
     if not verdict.valid:
         return Outcome("license_invalid", license, fields, verdict.reason, signed.expires_at)
     return Outcome("ok", license, fields, "ok", signed.expires_at)
+
+
+KEEP_EXPIRED = timedelta(days=1)  # a scan just after expiry still says "expired", not "tampered"
+
+
+async def prune(db: AsyncSession) -> int:
+    """Forget codes expired more than a day ago (the periodic sweep calls this)."""
+    result = await db.execute(
+        delete(VerificationToken).where(VerificationToken.expires_at < clock.now() - KEEP_EXPIRED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

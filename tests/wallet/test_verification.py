@@ -129,3 +129,33 @@ def test_the_license_image_and_the_card_image_are_inline(client: TestClient) -> 
 def test_the_wallet_needs_sign_in(client: TestClient) -> None:
     response = client.get("/wallet", follow_redirects=False)
     assert response.status_code == 303 and "/auth/login" in response.headers["location"]
+
+
+def test_codes_expired_long_ago_are_pruned(client: TestClient, app: Starlette) -> None:
+    from sqlalchemy import func, select, update
+
+    from portal.wallet import verification
+    from portal.wallet.models import VerificationToken
+
+    sign_in(client, "zhang-wei", "L3")
+    path = verify_path(client.get(CARD).text)
+    token_id = path.removeprefix("/verify/").split(".")[0]
+
+    async def age(days: int) -> int:
+        async with app.state.sessionmaker() as db:
+            await db.execute(
+                update(VerificationToken)
+                .where(VerificationToken.token_id == token_id)
+                .values(expires_at=clock.now() - timedelta(days=days))
+            )
+            await verification.prune(db)
+            await db.commit()
+            left = await db.scalar(
+                select(func.count())
+                .select_from(VerificationToken)
+                .where(VerificationToken.token_id == token_id)
+            )
+            return int(left or 0)
+
+    assert client.portal.call(age, 0) == 1  # type: ignore[union-attr]
+    assert client.portal.call(age, 2) == 0  # type: ignore[union-attr]
