@@ -89,3 +89,43 @@ def test_the_card_works_without_javascript(
     expect(page.locator("#qr svg title")).not_to_have_text(first)
     _look(page, screenshots / "wallet-card-nojs.png")
     page.context.close()
+
+
+def test_a_bank_is_granted_use_and_the_holder_sees_the_log(
+    browser: Browser, phone: dict[str, Any], live_url: str, screenshots: Path
+) -> None:
+    page = _open(browser, phone, live_url, True)
+    page.goto(live_url + "/wallet/licenses/lic-zhang-wei-real-estate-certificate")
+    _sign_in(page, "zhang-wei", "L3")
+    page.click("main a:has-text('授权单位使用')")
+    page.fill("#org_name", "中国工商银行新乡分行")
+    page.fill("#org_uscc", "91410700MA45RT3K8B")  # a wrong check character
+    page.fill("#reason", "办理住房贷款")
+    page.click("main form button.button--primary")
+    expect(page.locator(".error-summary")).to_contain_text("统一社会信用代码不正确")
+    expect(page.locator("#reason")).to_have_value("办理住房贷款")  # nothing typed is lost
+    _look(page, screenshots / "wallet-grant-error.png")
+    page.fill("#org_uscc", "91410700MA45RT3K8A")
+    page.click("main form button.button--primary")
+    expect(page.locator("h1")).to_have_text("中国工商银行新乡分行")
+    _look(page, screenshots / "wallet-grant.png")
+    link = page.locator(".qr__url a").inner_text()
+
+    bank = _open(browser, phone, live_url, True)
+    bank.goto(link)
+    expect(bank.locator("main")).to_contain_text("办理住房贷款")
+    _look(bank, screenshots / "wallet-use.png")
+    picture = bank.request.get(link + "/0/copy.png")
+    assert picture.ok and picture.headers["content-type"] == "image/png"
+
+    page.click("main button:has-text('立即撤销授权')")
+    expect(page.locator("main")).to_contain_text("已撤销")
+    bank.reload()
+    expect(bank.locator("main")).to_contain_text("已撤销这项授权")
+    bank.context.close()
+
+    page.goto(live_url + "/wallet/log?lang=ug")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator(".usage-log")).to_contain_text("中国工商银行新乡分行")
+    _look(page, screenshots / "wallet-log-ug.png")
+    page.context.close()

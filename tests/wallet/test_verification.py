@@ -42,6 +42,8 @@ def test_a_scanned_code_shows_only_what_the_holder_chose(client: TestClient) -> 
     assert page.status_code == 200 and "证照真实有效" in page.text
     assert "社会保障卡" in page.text and "证照编号" in page.text
     assert "张伟" not in page.text and "发证机关" not in page.text  # not chosen
+    log = client.get("/wallet/log").text
+    assert "扫码核验" in log and "扫码的人" in log  # the holder sees the scan
 
 
 def test_the_qr_block_alone_for_htmx(client: TestClient) -> None:
