@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from auth.models import Person
 from integrations.licenses import LicenseLibrary
 from portal.applications.models import OutboxMessage
 from portal.notifications.models import Notification
@@ -19,6 +21,12 @@ from portal.wallet.models import ExpiryReminder
 from tests.auth.helpers import sign_in
 
 FOOD = "lic-haoweidao-food-business-license"
+
+
+async def _sun_li(db: Any) -> int:
+    found = await db.scalar(select(Person.id).where(Person.subject == "sun-li"))
+    assert found is not None
+    return int(found)
 
 
 def test_thresholds() -> None:
@@ -32,7 +40,16 @@ def test_reminders_go_out_once_at_30_and_once_at_7_days(
 ) -> None:
     sign_in(client, "sun-li", "L4")  # the legal representative is told
     library = LicenseLibrary(settings.licenses_api_url, settings.integrations_api_key)
-    food = asyncio.run(library.get(FOOD))
+    # A license of its own: other tests' relays may have reminded of the demo one already.
+    demo = asyncio.run(library.get(FOOD))
+    food = asyncio.run(
+        library.issue(
+            demo.type,
+            demo.holder,
+            {**demo.data, "valid_until": (services.today() + timedelta(days=60)).isoformat()},
+            valid_until=services.today() + timedelta(days=60),
+        )
+    )
     assert food.valid_until is not None
     renewals = services.renewals(app.state.catalog.catalog)
 
@@ -49,7 +66,10 @@ def test_reminders_go_out_once_at_30_and_once_at_7_days(
         async with app.state.sessionmaker() as db:
             rows = await db.execute(
                 select(ExpiryReminder.days, func.count())
-                .where(ExpiryReminder.identifier == food.identifier)
+                .where(
+                    ExpiryReminder.identifier == food.identifier,
+                    ExpiryReminder.person_id == await _sun_li(db),
+                )
                 .group_by(ExpiryReminder.days)
                 .order_by(ExpiryReminder.days)
             )
@@ -60,7 +80,9 @@ def test_reminders_go_out_once_at_30_and_once_at_7_days(
             rows = await db.scalars(
                 select(Notification).where(Notification.event == "wallet.license_expiring")
             )
-            return [n for n in rows if n.params.get("date") == food.valid_until.isoformat()]  # type: ignore[union-attr]
+            sun_li = await _sun_li(db)
+            wanted = food.valid_until.isoformat()  # type: ignore[union-attr]
+            return [n for n in rows if n.params.get("date") == wanted and n.person_id == sun_li]
 
     call = client.portal.call  # type: ignore[union-attr]
     call(sweep, 40)
