@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from auth.models import Person
+from auth.models import Person, WeChatBinding
 from integrations.licenses import LicenseLibrary
+from portal import clock
 from portal.applications.models import OutboxMessage
 from portal.notifications.models import Notification
 from portal.relay.runner import reminder_sweep
@@ -85,6 +86,26 @@ def test_reminders_go_out_once_at_30_and_once_at_7_days(
             return [n for n in rows if n.params.get("date") == wanted and n.person_id == sun_li]
 
     call = client.portal.call  # type: ignore[union-attr]
+
+    async def bind_wechat() -> None:
+        async with app.state.sessionmaker() as db:
+            person_id = await _sun_li(db)
+            exists = await db.scalar(
+                select(WeChatBinding.id).where(WeChatBinding.person_id == person_id)
+            )
+            if exists is None:
+                db.add(
+                    WeChatBinding(
+                        person_id=person_id,
+                        appid="wx5a1b2c3d4e5f6a7b",
+                        openid="o-wallet-test-sun-li-0000000",
+                        level="L3",
+                        created_at=clock.now(),
+                    )
+                )
+                await db.commit()
+
+    call(bind_wechat)
     call(sweep, 40)
     assert call(sent) == []
     call(sweep, 18, 3)  # three sweeps at once, as several relay processes might
@@ -95,7 +116,7 @@ def test_reminders_go_out_once_at_30_and_once_at_7_days(
     call(sweep, 5)
     assert call(sent) == [(7, 1), (30, 1)]
     found = call(notices)
-    assert [n.channel for n in found] == ["sms", "sms"]
+    assert sorted(n.channel for n in found) == ["sms", "sms", "wechat", "wechat"]
     assert found[0].template == "YJS_LICENSE_EXPIRING"
     assert found[0].params["license"] == "食品经营许可证"
     assert found[0].params["link"] == "/things/restaurant"
@@ -110,7 +131,7 @@ def test_reminders_go_out_once_at_30_and_once_at_7_days(
                 total += any(message.idempotency_key.startswith(f"ntf-{i}-") for i in ids)
             return total
 
-    assert call(queued) == 2
+    assert call(queued) == 2  # and two WeChat subscribe messages, under notify.wechat
 
 
 def test_the_relay_sweep_is_wired_from_the_settings(
