@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from auth.crypto import PersonalDataCipher
 from portal import clock
@@ -43,7 +44,11 @@ def validate(form: GrantForm, available: set[str], day: date) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not form.org_name.strip() or len(form.org_name.strip()) > 200:
         problems["org_name"] = "org_name"
-    if not uscc.is_valid(normalised_uscc(form.org_uscc)):
+    try:
+        uscc.validate(normalised_uscc(form.org_uscc))
+    except InvalidChecksum:
+        problems["org_uscc"] = "uscc_check"
+    except ValidationError:
         problems["org_uscc"] = "uscc"
     if not form.reason.strip() or len(form.reason.strip()) > 200:
         problems["reason"] = "reason"

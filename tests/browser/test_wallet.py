@@ -102,7 +102,7 @@ def test_a_bank_is_granted_use_and_the_holder_sees_the_log(
     page.fill("#org_uscc", "91410700MA45RT3K8B")  # a wrong check character
     page.fill("#reason", "办理住房贷款")
     page.click("main form button.button--primary")
-    expect(page.locator(".error-summary")).to_contain_text("统一社会信用代码不正确")
+    expect(page.locator(".error-summary")).to_contain_text("校验位对不上")
     expect(page.locator("#reason")).to_have_value("办理住房贷款")  # nothing typed is lost
     _look(page, screenshots / "wallet-grant-error.png")
     page.fill("#org_uscc", "91410700MA45RT3K8A")

@@ -49,13 +49,15 @@ def test_a_grant_explains_bad_input_and_keeps_it(client: TestClient) -> None:
     assert response.status_code == 400
     html = response.text
     for message in (
-        "统一社会信用代码不正确",
+        "校验位对不上",
         "请填写用证事由",
         "截止日期不能早于今天",
         "请至少选择",
     ):
         assert message in html, message
     assert 'value="中国工商银行新乡分行"' in html
+    short = _grant(client, org_uscc="9141070")
+    assert "统一社会信用代码不正确：应为 18 位" in short.text
     foreign = _grant(client, license_ids=["lic-li-na-social-security-card"])
     assert foreign.status_code == 400  # another person's license cannot be granted
 
