@@ -95,7 +95,11 @@ async def _issue(request: Request, actor: Actor, found: Found) -> dict[str, Any]
 async def card_page(request: Request) -> Response:
     actor = require_actor(request)
     found = await _found(request, actor)
-    context: dict[str, Any] = {"found": found, "masked": mask_id_number}
+    context: dict[str, Any] = {
+        "found": found,
+        "masked": mask_id_number,
+        "jurisdiction": services.jurisdiction_name(found.license.jurisdiction),
+    }
     if found.entry.state in ("valid", "expiring"):
         context |= await _issue(request, actor, found)
     context["disclosable"] = services.DISCLOSABLE

@@ -19,6 +19,7 @@ from integrations.licenses import (
 )
 from portal import clock
 from portal.catalog.loader import Catalog
+from portal.forms import divisions
 from portal.settings import Settings
 from portal.wallet.access import Owner
 
@@ -109,6 +110,15 @@ async def find(
         if summary is not None:
             return Found(owner, await lib.get(license_id), entry(summary, day))
     return None
+
+
+def jurisdiction_name(code: str) -> str:
+    """``410700`` → 河南省新乡市 (GB/T 2260); the code itself when it is not known."""
+    if len(code) != 6 or not code.isdigit():
+        return code
+    county = "" if code.endswith("00") else code
+    city = "" if code.endswith("0000") else code[:4]
+    return divisions.full_name(code[:2], city, county) or code
 
 
 def chosen_fields(raw: Sequence[str] | None) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ def test_a_scanned_code_shows_only_what_the_holder_chose(client: TestClient) -> 
     card = client.get(CARD)
     assert card.status_code == 200 and card.headers["cache-control"] == "no-store"
     assert "data-live-clock" in card.text and "校验位正确" in card.text
+    assert "河南省新乡市" in card.text  # the jurisdiction by name (GB/T 2260)
     response = post(client, f"{CARD}/disclose", page=CARD, fields=["name", "number"])
     assert response.status_code == 303
     path = verify_path(client.get(CARD).text)
