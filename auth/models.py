@@ -13,6 +13,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,6 +96,8 @@ class AgentAuthorization(Base):
     agent_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     all_matters: Mapped[bool] = mapped_column(Boolean, default=True)
     thing_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # 证照权限: may see and use the enterprise's e-licenses (the wallet), off unless given.
+    license_rights: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(10), default="pending")

@@ -39,6 +39,8 @@ from portal.relay.runner import relay_for
 from portal.settings import Settings
 from portal.static_files import CachedStaticFiles
 from portal.templating import STATIC_DIR, Templates
+from portal.wallet import public_routes as wallet_public_routes
+from portal.wallet import routes as wallet_routes
 from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
 from portal.web.metrics import Metrics, MetricsMiddleware
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *progress_routes.routes,
         *webhook_routes.routes,
         *notifications_routes.routes,
+        *wallet_routes.routes,
+        *wallet_public_routes.routes,
         *health.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -12,6 +12,7 @@ from portal.applications.models import (
 )
 from portal.notifications.models import Notification, NotificationPreference
 from portal.profile.models import Consent, ProfileEntry
+from portal.wallet.models import ExpiryReminder, UsageEntry, UseGrant, VerificationToken
 from portal.web.sessions import WebSession
 
 __all__ = [
@@ -23,12 +24,16 @@ __all__ = [
     "Draft",
     "Enterprise",
     "EnterpriseRole",
+    "ExpiryReminder",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",
     "Person",
     "ProfileEntry",
     "Upload",
+    "UsageEntry",
+    "UseGrant",
+    "VerificationToken",
     "WeChatBinding",
     "WebSession",
     "WebhookMessage",

@@ -124,6 +124,13 @@ class Settings:
     max_upload_bytes: int = _doc("largest uploaded file", default=10 * 1024 * 1024)
     draft_days: int = _doc("drafts not touched for this many days expire", default=30)
     log_level: str = _doc("log level of the JSON logs on stderr", default="INFO")
+    wallet_token_minutes: int = _doc(
+        "how long a license's verification QR code (亮证) stays valid", default=5
+    )
+    wallet_reminder_minutes: int = _doc(
+        "how often the reconciling relay sweeps the wallets for licenses expiring in 30 and 7 days",
+        default=60,
+    )
     max_body_bytes: int = _doc(
         "largest form body read for the CSRF check (bigger ones are refused)",
         default=20 * 1024 * 1024,

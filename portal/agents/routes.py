@@ -67,6 +67,7 @@ async def grant(request: Request) -> Response:
         valid_until=str(form.get("valid_until", "")),
         all_matters=form.get("scope") != "chosen",
         thing_codes=tuple(str(v) for v in form.getlist("thing_codes")),
+        license_rights=form.get("license_rights") == "yes",
     )
     allowed = {t.code for t in _enterprise_things(request)}
     problems = services.validate_grant(data, allowed, datetime.now(UTC).date())

@@ -25,6 +25,7 @@ class GrantForm:
     valid_until: str
     all_matters: bool
     thing_codes: tuple[str, ...]
+    license_rights: bool = False
 
 
 def validate_grant(form: GrantForm, allowed_codes: set[str], today: date) -> dict[str, str]:
@@ -67,6 +68,7 @@ async def grant(
         agent_id_number_encrypted=cipher.encrypt(id_number, AGENT_PURPOSE),
         all_matters=form.all_matters,
         thing_codes=[] if form.all_matters else list(form.thing_codes),
+        license_rights=form.license_rights,
         valid_from=now,
         valid_until=until,
         status="pending",

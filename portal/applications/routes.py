@@ -22,6 +22,7 @@ from portal.catalog.schema import Audience, OneThing
 from portal.forms.applicability import applicable_items, valid_answer
 from portal.forms.merged import materials_for, merged_form, shown
 from portal.forms.validation import check, read_fields
+from portal.wallet import materials as wallet_materials
 from portal.web import appstate
 
 
@@ -447,6 +448,12 @@ async def submit(request: Request) -> Response:
         form = await request.form()
         handover = await _handover(request, db, actor, str(form.get("delivery_mode", "")))
         application = await services.submit(db, draft, thing, found, effect, handover)
+    await wallet_materials.record_submitted(
+        appstate.database(request),
+        appstate.catalog(request).catalog,
+        application.id,
+        actor.subject.name if actor.acts_for_enterprise else None,
+    )
     appstate.wake_relay(request)
     return RedirectResponse(f"/applications/{application.public_id}?submitted=1", status_code=303)
 

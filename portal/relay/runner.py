@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,12 +30,31 @@ RECONCILE_EVERY = 60.0
 class Relay:
     worker: RelayWorker
     api: IntakeApi
+    # The wallet's expiry reminders ride on the reconciling process: one periodic sweep,
+    # idempotent should several processes reconcile.
+    reminders: Callable[[], Awaitable[int]] | None = None
+    reminder_every: float = 3600.0
 
     async def run(self, stop: asyncio.Event, *, reconciling: bool = True) -> None:
         loops = [self.worker.run(stop)]
         if reconciling:
             loops.append(self._reconcile_loop(stop))
+            if self.reminders is not None:
+                loops.append(self._reminder_loop(stop, self.reminders))
         await asyncio.gather(*loops)
+
+    async def _reminder_loop(
+        self, stop: asyncio.Event, sweep: Callable[[], Awaitable[int]]
+    ) -> None:
+        while not stop.is_set():
+            try:
+                queued = await sweep()
+                if queued:
+                    self.worker.wake()
+            except Exception:
+                log.exception("wallet reminder sweep failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.reminder_every)
 
     async def _reconcile_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -74,8 +93,34 @@ async def relay_for(
     handlers["notify.sms"] = SmsHandler(sms)
     handlers["notify.wechat"] = WeChatHandler(wechat)
     options = options or RelayOptions(lease=timedelta(seconds=settings.relay_lease_seconds))
+    worker = RelayWorker(sessionmaker, cipher, handlers, metrics, options)
     try:
-        yield Relay(RelayWorker(sessionmaker, cipher, handlers, metrics, options), api)
+        yield Relay(
+            worker,
+            api,
+            reminders=reminder_sweep(settings, sessionmaker, cipher),
+            reminder_every=settings.wallet_reminder_minutes * 60.0,
+        )
     finally:
         await api.aclose()
         await sms.close()
+
+
+def reminder_sweep(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], cipher: PersonalDataCipher
+) -> Callable[[], Awaitable[int]]:
+    from portal.catalog.loader import load_catalog
+    from portal.wallet import reminders, services, verification
+
+    renewals: dict[str, str] = {}
+
+    async def sweep() -> int:
+        if not renewals:
+            renewals.update(services.renewals(load_catalog(settings.catalog_dir)))
+        async with sessionmaker() as db:
+            await verification.prune(db)
+            await db.commit()
+        library = services.library(settings)
+        return await reminders.sweep(sessionmaker, cipher, library, services.today(), renewals)
+
+    return sweep
