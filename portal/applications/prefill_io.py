@@ -23,6 +23,7 @@ from portal.catalog.schema import Item, Material, OneThing
 from portal.forms.merged import merged_form
 from portal.forms.prefill import PrefillContext, Prefilled, identity_claims, prefill
 from portal.profile import services as profile
+from portal.wallet.access import may_use_subject_licenses
 from portal.web import appstate
 
 log = logging.getLogger(__name__)
@@ -52,15 +53,16 @@ def _registry(request: Request) -> EnterpriseRegistry:
 
 async def _holders(request: Request, actor: Actor) -> list[tuple[str, str]]:
     """(holder code, code type) whose licenses this actor may use: the person's own, and the
-    enterprise's when acting for one."""
+    enterprise's when acting for one that lends them (see the wallet's access rules)."""
     async with appstate.database(request)() as db:
         person = await db.get(Person, actor.person_id)
+        lends = actor.subject.uscc is not None and await may_use_subject_licenses(db, actor)
     holders = []
     if person is not None and person.id_number_encrypted:
         holders.append(
             (appstate.cipher(request).decrypt(person.id_number_encrypted, ID_PURPOSE), "111")
         )
-    if actor.subject.uscc:
+    if lends and actor.subject.uscc:
         holders.append((actor.subject.uscc, "001"))
     return holders
 

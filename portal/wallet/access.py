@@ -62,5 +62,16 @@ async def owners(db: AsyncSession, cipher: PersonalDataCipher, actor: Actor) -> 
     return found
 
 
+async def may_use_subject_licenses(db: AsyncSession, actor: Actor) -> bool:
+    """Whether the enterprise the actor acts for lends its licenses to this actor: always for
+    its legal representative, for an agent only with license rights (证照权限)."""
+    if actor.capacity == "legal_representative":
+        return True
+    if actor.capacity != "agent" or actor.authorization_id is None:
+        return False
+    grant = await db.get(AgentAuthorization, actor.authorization_id)
+    return grant is not None and grant.license_rights
+
+
 def owner_by_key(found: list[Owner], key: str) -> Owner | None:
     return next((owner for owner in found if owner.key == key), None)

@@ -124,6 +124,7 @@ def test_an_agent_applies_to_open_a_restaurant(
     legal.fill("#agent_id_number", person_by_sub("wu-lei").id_number)  # type: ignore[union-attr]
     legal.check("input[name=scope][value=chosen]")
     legal.check("input[name=thing_codes][value=restaurant]")
+    legal.check("input[name=license_rights]")  # lends the enterprise's licenses
     legal.click("main form button.button--primary")
     expect(legal.locator("main")).to_contain_text("待经办人确认")
     legal.context.close()

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from auth.actor import Actor, Subject
 from auth.models import AgentAuthorization
 from integrations.sandbox.people import person_by_sub
 from portal import clock
+from portal.wallet.access import may_use_subject_licenses
 from tests.auth.helpers import sign_in
 from tests.wallet.helpers import post
 
@@ -74,6 +76,7 @@ def test_an_agent_needs_license_rights(app: Starlette) -> None:
         assert 'id="wallet-enterprise-' not in agent.get("/wallet").text
         assert agent.get(BUSINESS).status_code == 404
         assert "学历证书" in agent.get("/wallet").text  # her own wallet is still hers
+        assert agent.portal.call(_lends_licenses, app, False) is False  # type: ignore[union-attr]
 
         _invite(legal, "chen-jing", rights=True)
 
@@ -92,3 +95,26 @@ def test_an_agent_needs_license_rights(app: Starlette) -> None:
         assert post(agent, f"/agents/{grant_id}/accept", page="/profile").status_code == 303
         assert agent.get(BUSINESS).status_code == 200
         assert 'id="wallet-enterprise-' in agent.get("/wallet").text
+        assert agent.portal.call(_lends_licenses, app, True) is True  # type: ignore[union-attr]
+
+
+async def _lends_licenses(app: Starlette, rights: bool) -> bool:
+    """Whether prefill and 免提交 may use the enterprise's licenses for 陈静's grant."""
+    async with app.state.sessionmaker() as db:
+        grant = (
+            await db.scalars(
+                select(AgentAuthorization)
+                .where(
+                    AgentAuthorization.agent_name == "陈静",
+                    AgentAuthorization.status == "active",
+                    AgentAuthorization.license_rights.is_(rights),
+                )
+                .order_by(AgentAuthorization.id.desc())
+            )
+        ).first()
+        assert grant is not None and grant.agent_person_id is not None
+        enterprise = Subject("enterprise", grant.enterprise_id, ENTERPRISE, "x")
+        actor = Actor(
+            grant.agent_person_id, "陈静", "L3", "oidc", (), enterprise, "agent", grant.id
+        )
+        return await may_use_subject_licenses(db, actor)
