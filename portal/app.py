@@ -175,6 +175,7 @@ def sandbox_for(
         intake_clients=[intake],
         intake_speed=settings.sandbox_day_seconds,
         catalog=catalog or load_catalog(settings.catalog_dir),
+        rating_days=settings.rating_rectify_days,
     )
 
 
