@@ -41,7 +41,11 @@ def test_one_rating_per_application_and_rater(client: TestClient, app: Starlette
     again = _post(client, path, {"level": "1", "reasons": "slow"})
     assert again.headers["location"].endswith("?done=already_rated")  # type: ignore[attr-defined]
     [rating] = ratings_of(client, app, public_id)
-    assert (rating.level, rating.indicators, rating.item_key) == (5, ["efficiency", "usability"], "")
+    assert (rating.level, rating.indicators, rating.item_key) == (
+        5,
+        ["efficiency", "usability"],
+        "",
+    )
     [envelope] = sent(client, app, public_id, "intake.rate")
     assert envelope["path"] == f"/applications/{public_id}/ratings"
     body = envelope["body"]
@@ -69,7 +73,11 @@ def test_a_bad_rating_without_a_reason_is_refused_and_nothing_typed_is_lost(
     done = _post(client, path, {"level": "2", "reasons": ["slow", "hard_to_use"], "comment": "慢"})
     assert done.status_code == 303  # type: ignore[attr-defined]
     [rating] = ratings_of(client, app, public_id)
-    assert (rating.level, rating.reasons, rating.comment) == (2, ["slow", "hard_to_use"], {"text": "慢"})
+    assert (rating.level, rating.reasons, rating.comment) == (
+        2,
+        ["slow", "hard_to_use"],
+        {"text": "慢"},
+    )
     assert rating.due_at is not None  # a bad rating has a rectification deadline
 
 
