@@ -1,0 +1,111 @@
+"""The whole chain over real sockets: a newborn application concluded by the sandbox
+platform, the invitation to rate (one text), a good rating of the whole and a bad one of a
+sub-item relayed through the outbox, the platform's follow-up pushed back as signed
+``rating.*`` webhooks, and the citizen's rating of the fix — the platform holds each once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+import pytest
+from starlette.testclient import TestClient
+
+from portal.ratings.models import Rating
+from portal.settings import Settings
+from tests.conftest import csrf_token_from
+from tests.integrations.helpers import mounted
+from tests.ratings.helpers import ratings_of
+from tests.relay.live import Live, application, apply_newborn, live_portal
+from tests.relay.test_pipeline import wait_for
+
+
+@pytest.fixture(scope="module")
+def live(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with live_portal(settings, tmp_path_factory.mktemp("ratings-live")) as running:
+        yield running
+
+
+@pytest.fixture
+def browser(live: Live) -> Iterator[TestClient]:
+    with TestClient(live.app, base_url=live.url) as client:
+        yield client
+
+
+def _rate(browser: TestClient, path: str, data: dict[str, Any]) -> None:
+    token = csrf_token_from(browser.get(path).text)
+    answer = browser.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+
+
+def _platform(live: Live) -> dict[str, Any]:
+    store = mounted(live.sandbox, "/intake").state.store
+    return {rating_id: record for (_, rating_id), record in list(store.ratings.items())}
+
+
+def _texts(live: Live) -> list[str]:
+    answer = httpx2.get(
+        f"{live.sandbox_url}/sms/api/v1/messages",
+        headers={"authorization": "Bearer sandbox-api-key"},
+        timeout=10,
+    ).json()
+    rows = answer["messages"] if isinstance(answer, dict) else answer
+    return [m["text"] for m in rows]
+
+
+def test_rate_then_follow_a_bad_rating_to_the_rating_of_the_fix(
+    live: Live, browser: TestClient
+) -> None:
+    live.control("ratings", {"follow_up": "planned", "period_days": 15})
+    path = apply_newborn(browser)
+    public_id = path.rsplit("/", 1)[1]
+
+    def concluded() -> bool:
+        found, items = live.call(lambda: application(live, public_id))
+        return found.status == "concluded" and all(i.status == "delivered" for i in items)
+
+    assert wait_for(concluded)
+    assert wait_for(lambda: sum("欢迎登录对本次服务作出评价" in t for t in _texts(live)) == 1)
+    page = browser.get(path).text
+    assert f"{path}/rate" in page and f"{path}/items/birth_certificate/rate" in page
+
+    _rate(browser, f"{path}/rate", {"level": "5", "indicators_good": "convenience"})
+    item_path = f"{path}/items/birth_certificate/rate"
+    _rate(browser, item_path, {"level": "1", "reasons": ["slow", "other"], "comment": "排队久"})
+
+    def mine() -> dict[str, Rating]:
+        rows = ratings_of(browser, live.app, public_id)
+        return {r.item_key: r for r in rows}
+
+    assert wait_for(lambda: all(r.relay_status == "relayed" for r in mine().values()))
+    whole, bad = mine()[""], mine()["birth_certificate"]
+    held = _platform(live)
+    assert held[whole.public_id].level == "very_satisfied"
+    assert held[whole.public_id].state == "received"  # a good rating is not followed up
+    assert held[bad.public_id].reasons == ["slow", "other"]
+    assert held[bad.public_id].rater["name"]  # real-name to the platform …
+    assert "rater" not in held[bad.public_id].to_json()  # … never shown back
+
+    assert wait_for(lambda: mine()["birth_certificate"].state == "rectified", timeout=60)
+    bad = mine()["birth_certificate"]
+    kinds = [step["kind"] for step in bad.followup["events"]]
+    assert kinds == ["verified", "rectification_planned", "rectified"]
+    assert bad.followed_up_at and bad.rectified_at and bad.due_at
+    page = browser.get(path).text
+    assert "按期整改" in page and "已制定整改计划" in page
+    assert wait_for(lambda: any("差评已整改完成" in t for t in _texts(live)))
+
+    fix = f"{path}/ratings/{bad.public_id}/rectification"
+    _rate(browser, fix, {"fix_level": "basically_satisfied"})
+    assert wait_for(lambda: mine()["birth_certificate"].state == "closed")
+    record = _platform(live)[bad.public_id]
+    assert record.rectification_rating["level"] == "basically_satisfied"
+    assert len([r for r in _platform(live).values() if r.application_id == public_id]) == 2
+    # Rating again is refused by the portal before anything reaches the platform.
+    token = csrf_token_from(browser.get(path).text)
+    again = browser.post(
+        item_path, data={"csrf_token": token, "level": "5"}, follow_redirects=False
+    )
+    assert again.headers["location"].endswith("done=already_rated")
+    assert len([r for r in _platform(live).values() if r.application_id == public_id]) == 2
