@@ -63,12 +63,13 @@ def test_rate_a_completed_application_and_follow_a_bad_rating_to_the_fix(
     page = context.new_page()
     application = _apply(page, live_url, image)
     page.goto(application)
-    _until(page, "去评价")
+    _until(page, "已办结")
     _look(page, screenshots / "ratings-invited.png", axe=False)
 
     # The whole application: 非常满意, one thing done well.
-    page.locator("main a", has_text="去评价").first.click()
+    page.locator(f"main a[href='{application.removeprefix(live_url)}/rate']").click()
     expect(page.locator("h1")).to_have_text("评价这次服务")
+    expect(page.locator("main p").first).not_to_contain_text("《")  # the whole, not an item
     assert page.locator("input[name=level]:checked").count() == 0  # nothing pre-selected
     page.check("#level-5")
     page.locator("input[name=indicators_good][value=efficiency]").check()
@@ -121,8 +122,10 @@ def test_rate_a_completed_application_and_follow_a_bad_rating_to_the_fix(
         view.goto(application)
         if lang == "ug":
             expect(view.locator("html")).to_have_attribute("dir", "rtl")
-        view.locator("#ratings-head").scroll_into_view_if_needed()
         _look(view, screenshots / f"ratings-application-{name}.png")
+        view.locator("section.ratings").screenshot(
+            path=str(screenshots / f"ratings-section-{name}.png")
+        )
         view.goto(live_url + "/ratings/things/newborn")
         expect(view.locator("svg.rating-chart__svg")).to_have_count(1)
         _look(view, screenshots / f"ratings-figures-{name}.png")
