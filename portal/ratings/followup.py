@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -44,8 +44,10 @@ def apply(rating: Rating, snapshot: Mapping[str, Any]) -> bool:
 
 def _first(steps: list[dict[str, Any]], kinds: set[str] | frozenset[str]) -> datetime | None:
     for step in steps:
-        if step.get("kind") in kinds:
-            return progress.moment(step.get("occurred_at"))
+        moment = progress.moment(step.get("occurred_at"))
+        if step.get("kind") in kinds and moment is not None:
+            # Stored in UTC: SQLite keeps the wall time and drops the offset.
+            return clock.aware(moment).astimezone(UTC)
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -153,7 +153,8 @@ def kept(answer: Answer) -> Answer:
 def rectify_due(rated_at: datetime, days: int) -> datetime:
     """The end (17:00 China time) of the ``days``-th working day after the rating."""
     last = workdays.add_working_days(clock.china(rated_at).date(), days)
-    return datetime.combine(last, time(17), clock.china(rated_at).tzinfo)
+    # Stored in UTC: SQLite keeps the wall time and drops the offset.
+    return datetime.combine(last, time(17), clock.CHINA).astimezone(UTC)
 
 
 async def rate(

@@ -50,7 +50,10 @@ def person_id(client: TestClient, app: Starlette, subject: str) -> int:
     async def load() -> int:
         async with app.state.sessionmaker() as db:
             found = await db.scalar(
-                select(Person.id).where(Person.subject == subject).order_by(Person.id.desc())
+                select(Person.id)
+                .where(Person.subject == subject)
+                .order_by(Person.last_sign_in_at.desc())
+                .limit(1)
             )
             assert found is not None
             return int(found)
