@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from tests.auth.helpers import sign_in
 from tests.conftest import csrf_token_from
 from tests.ratings.helpers import application, person_id, ratings_of, sent, stranger
+from tests.ratings.test_contract import problems
 
 
 def _signed_in(client: TestClient, app: Starlette) -> int:
@@ -51,6 +52,7 @@ def test_one_rating_per_application_and_rater(client: TestClient, app: Starlette
     body = envelope["body"]
     assert (body["level"], body["item_key"], body["reasons"]) == ("very_satisfied", None, [])
     assert body["rater"]["name"] and body["channel"] == "online"
+    assert problems("RatingRequest", body) == []  # what the portal sends is the contract's
     shown = client.get(f"/applications/{public_id}").text
     assert "感谢您的评价" not in shown and "非常满意" in shown
 
