@@ -188,3 +188,11 @@ def test_no_ratings_means_no_rates() -> None:
     found = figures.compute([], NOW)
     assert found.total == 0
     assert (found.satisfaction_rate, found.followup_rate, found.on_time_rate) == (None,) * 3
+
+
+def test_the_period_setting_takes_5_7_or_15_only() -> None:
+    from portal.settings import Settings
+
+    assert Settings.from_env({"PORTAL_RATING_RECTIFY_DAYS": "7"}).rating_rectify_days == 7
+    with pytest.raises(ValueError, match="PORTAL_RATING_RECTIFY_DAYS"):
+        Settings.from_env({"PORTAL_RATING_RECTIFY_DAYS": "10"})
