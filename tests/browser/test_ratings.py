@@ -126,6 +126,9 @@ def test_rate_a_completed_application_and_follow_a_bad_rating_to_the_fix(
         view.locator("section.ratings").screenshot(
             path=str(screenshots / f"ratings-section-{name}.png")
         )
+        view.locator("section.ratings a.button").first.click()  # an item not rated yet
+        view.check("#level-1")  # the reasons show (CSS), nothing sent
+        _look(view, screenshots / f"ratings-form-{name}.png")
         view.goto(live_url + "/ratings/things/newborn")
         expect(view.locator("svg.rating-chart__svg")).to_have_count(1)
         _look(view, screenshots / f"ratings-figures-{name}.png")
