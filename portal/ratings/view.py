@@ -26,12 +26,14 @@ class Shown:
 
     @property
     def following_up(self) -> bool:
-        """A bad rating whose follow-up has not ended: the page keeps refreshing."""
+        """A bad rating still waiting for the platform's next step: the page keeps refreshing
+        (not once it is rectified: then the person is the one to act)."""
         rating = self.target.rating
         return (
             rating is not None
             and rating.level in BAD
-            and rating.state not in {"closed", *followup.SETTLED}
+            and rating.relay_status != "failed"
+            and rating.state not in {"rectified", "closed", *followup.SETTLED}
         )
 
 
