@@ -109,3 +109,32 @@ def test_rate_then_follow_a_bad_rating_to_the_rating_of_the_fix(
     )
     assert again.headers["location"].endswith("done=already_rated")
     assert len([r for r in _platform(live).values() if r.application_id == public_id]) == 2
+
+
+def test_a_rating_made_while_the_platform_is_down_arrives_once_when_it_is_back(
+    live: Live, browser: TestClient
+) -> None:
+    path = apply_newborn(browser)
+    public_id = path.rsplit("/", 1)[1]
+
+    def concluded() -> bool:
+        return live.call(lambda: application(live, public_id))[0].status == "concluded"
+
+    assert wait_for(concluded)
+    live.control("faults", {"outage": True})
+    try:
+        _rate(browser, f"{path}/rate", {"level": "3", "indicators_fair": "guide_accuracy"})
+        [rating] = ratings_of(browser, live.app, public_id)
+        assert ratings_of(browser, live.app, public_id)[0].relay_status == "pending"
+        assert "正在送达政务服务平台" in browser.get(path).text
+    finally:
+        live.control("faults", {"outage": False})
+
+    def relayed() -> bool:
+        return ratings_of(browser, live.app, public_id)[0].relay_status == "relayed"
+
+    assert wait_for(relayed, timeout=60)
+    held = [r for r in _platform(live).values() if r.application_id == public_id]
+    assert [(r.rating_id, r.level, r.indicators) for r in held] == [
+        (rating.public_id, "basically_satisfied", ["guide_accuracy"])
+    ]
