@@ -85,6 +85,7 @@ def create_intake_app(
             Route(f"{APPLICATION}/supplements", intake_api.supplements, methods=["POST"]),
             Route(f"{APPLICATION}/withdrawals", intake_api.withdrawals, methods=["POST"]),
             Route(f"{APPLICATION}/ratings", intake_ratings.rate, methods=["POST"]),
+            Route(f"{APPLICATION}/ratings/{{rating_id}}", intake_ratings.read, methods=["GET"]),
             Route(
                 f"{APPLICATION}/ratings/{{rating_id}}/rectification-rating",
                 intake_ratings.rate_fix,

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from integrations.sandbox.intake_api import write
+from integrations.sandbox.intake_auth import bearer, missing_scope, unauthorized
 from integrations.sandbox.intake_models import ApplicationRecord, IntakeClient, Json
 from integrations.sandbox.intake_problems import json_response, problem
 from integrations.sandbox.intake_rating_records import RatingRecord
@@ -61,6 +62,21 @@ def _store(request: Request) -> IntakeStore:
 async def rate(request: Request) -> Response:
     path = f"/applications/{request.path_params['application_id']}/ratings"
     return await write(request, path, _rate)
+
+
+async def read(request: Request) -> Response:
+    """``GET …/ratings/{rating_id}``: the rating now (reconciliation), never its rater."""
+    token = bearer(request)
+    if token is None:
+        return unauthorized(request)
+    if "applications.read" not in token.scopes:
+        return missing_scope(request, "applications.read")
+    store = _store(request)
+    application = _application(store, token.client, str(request.path_params["application_id"]))
+    rating = store.ratings.get((token.client.client_id, str(request.path_params["rating_id"])))
+    if application is None or rating is None or rating.application_id != application.application_id:
+        return problem(request, 404, "not-found", "This client has no such rating.")
+    return json_response(request, rating.to_json(), headers={"cache-control": "no-store"})
 
 
 async def rate_fix(request: Request) -> Response:

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("rectified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("fix_level", sa.String(24), nullable=True),
         sa.Column("fix_rated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("heard_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["applications.id"],
@@ -64,6 +65,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_ratings_application_id"), "ratings", ["application_id"])
     op.create_index(op.f("ix_ratings_thing_code"), "ratings", ["thing_code"])
     op.create_index(op.f("ix_ratings_department"), "ratings", ["department"])
+    op.create_index(op.f("ix_ratings_heard_at"), "ratings", ["heard_at"])
 
 
 def downgrade() -> None:

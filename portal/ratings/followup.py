@@ -39,6 +39,7 @@ def apply(rating: Rating, snapshot: Mapping[str, Any]) -> bool:
     rating.sequence = sequence
     rating.followed_up_at = _first(steps, STEPS)
     rating.rectified_at = _first(steps, {"rectified"})
+    rating.heard_at = clock.now()
     return True
 
 

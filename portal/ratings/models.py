@@ -54,3 +54,6 @@ class Rating(Base):
     rectified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fix_level: Mapped[str | None] = mapped_column(String(24))
     fix_rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the portal last heard of it (created, an answer, an event, a check): reconciliation
+    # reads the platform's copy of a bad rating that has been quiet too long.
+    heard_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -184,6 +184,7 @@ async def rate(
         comment={"text": answer.comment} if answer.comment else {},
         anonymous=answer.anonymous,
         created_at=now,
+        heard_at=now,
         relay_status="pending",
         state="submitted",
         sequence=-1,

@@ -16,6 +16,7 @@ from auth.crypto import PersonalDataCipher
 from integrations.intake.client import IntakeApi
 from integrations.sms import SmsGateway
 from integrations.wechat import WeChatGateway
+from portal.ratings import reconcile as rating_reconcile
 from portal.ratings.relay import TOPICS as RATING_TOPICS
 from portal.ratings.relay import RatingHandler
 from portal.relay import reconcile
@@ -47,6 +48,7 @@ class Relay:
                 return
             try:
                 await reconcile.reconcile(self.worker.sessionmaker, self.api)
+                await rating_reconcile.reconcile(self.worker.sessionmaker, self.api)
             except Exception:
                 log.exception("reconciliation failed; trying again in a minute")
 

@@ -79,6 +79,7 @@ def test_the_unique_constraint_itself_refuses_a_second_row(
                         rater_id=person,
                         level=4,
                         created_at=clock.now(),
+                        heard_at=clock.now(),
                     )
                 )
             await db.commit()
@@ -123,6 +124,7 @@ def test_the_figures_read_from_the_database_equal_the_hand_computed_ones(
                         department=values.pop("department", ""),
                         rater_id=person,
                         created_at=clock.now(),
+                        heard_at=clock.now(),
                         **{"item_key": f"{values.pop('item_key')}{n}", **values},
                     )
                 )

@@ -6,13 +6,18 @@ sub-item relayed through the outbox, the platform's follow-up pushed back as sig
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx2
 import pytest
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from portal import clock
+from portal.ratings import reconcile as rating_reconcile
 from portal.ratings.models import Rating
+from portal.relay.runner import relay_for
 from portal.settings import Settings
 from tests.conftest import csrf_token_from
 from tests.integrations.helpers import mounted
@@ -138,3 +143,53 @@ def test_a_rating_made_while_the_platform_is_down_arrives_once_when_it_is_back(
     assert [(r.rating_id, r.level, r.indicators) for r in held] == [
         (rating.public_id, "basically_satisfied", ["guide_accuracy"])
     ]
+
+
+def test_reconciliation_restores_a_follow_up_whose_webhooks_were_lost(
+    live: Live, browser: TestClient
+) -> None:
+    live.control("ratings", {"follow_up": "explained"})
+    path = apply_newborn(browser)
+    public_id = path.rsplit("/", 1)[1]
+    assert wait_for(
+        lambda: live.call(lambda: application(live, public_id))[0].status == "concluded"
+    )
+    _rate(browser, f"{path}/rate", {"level": "2", "reasons": "guide_inaccurate"})
+
+    def state() -> str:
+        return ratings_of(browser, live.app, public_id)[0].state
+
+    assert wait_for(lambda: state() == "explained", timeout=60)
+    rating_id = ratings_of(browser, live.app, public_id)[0].id
+
+    async def forget() -> list[int]:
+        """As if every rating.* webhook had been lost, a day ago."""
+        async with live.sessionmaker() as db:
+            await db.execute(
+                update(Rating)
+                .where(Rating.id == rating_id)
+                .values(
+                    state="received",
+                    sequence=0,
+                    followup={},
+                    followed_up_at=None,
+                    heard_at=clock.now() - timedelta(days=2),
+                )
+            )
+            await db.commit()
+            return await rating_reconcile.stale(db, 1000)
+
+    assert rating_id in live.call(forget)
+
+    async def reconcile_now() -> int:
+        async with relay_for(live.settings, live.sessionmaker, live.app.state.cipher) as relay:
+            return await rating_reconcile.reconcile(
+                live.sessionmaker, relay.api, [rating_id], rate=50
+            )
+
+    live.call(reconcile_now)  # (the relay's own minute loop may get there first)
+    restored = ratings_of(browser, live.app, public_id)[0]
+    assert restored.state == "explained" and restored.followed_up_at is not None
+    assert [s["kind"] for s in restored.followup["events"]] == ["verified", "explained"]
+    assert "已解释说明" in browser.get(path).text
+    live.control("ratings", {"follow_up": "planned"})
