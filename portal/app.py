@@ -35,6 +35,7 @@ from portal.db import make_engine, make_sessionmaker
 from portal.notifications import routes as notifications_routes
 from portal.preferences import routes as preferences_routes
 from portal.profile import routes as profile_routes
+from portal.ratings import routes as ratings_routes
 from portal.relay.runner import relay_for
 from portal.settings import Settings
 from portal.static_files import CachedStaticFiles
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *agents_routes.routes,
         *applications_routes.routes,
         *progress_routes.routes,
+        *ratings_routes.routes,
         *webhook_routes.routes,
         *notifications_routes.routes,
         *wallet_routes.routes,
@@ -177,6 +179,7 @@ def sandbox_for(
         intake_clients=[intake],
         intake_speed=settings.sandbox_day_seconds,
         catalog=catalog or load_catalog(settings.catalog_dir),
+        rating_days=settings.rating_rectify_days,
     )
 
 

@@ -12,6 +12,7 @@ from portal.applications.models import (
 )
 from portal.notifications.models import Notification, NotificationPreference
 from portal.profile.models import Consent, ProfileEntry
+from portal.ratings.models import Rating
 from portal.wallet.models import ExpiryReminder, UsageEntry, UseGrant, VerificationToken
 from portal.web.sessions import WebSession
 
@@ -30,6 +31,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "ProfileEntry",
+    "Rating",
     "Upload",
     "UsageEntry",
     "UseGrant",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RECTIFY_PERIODS = (5, 7, 15)
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'portal.sqlite3'}"
 
 
@@ -135,6 +136,15 @@ class Settings:
         "largest form body read for the CSRF check (bigger ones are refused)",
         default=20 * 1024 * 1024,
     )
+    rating_rectify_days: int = _doc(
+        "working days from a bad rating (差评) to its rectification deadline: 5, 7 or 15, "
+        "as the locality rules",
+        default=15,
+    )
+
+    def __post_init__(self) -> None:
+        if self.rating_rectify_days not in RECTIFY_PERIODS:
+            raise ValueError("PORTAL_RATING_RECTIFY_DAYS: expected 5, 7 or 15")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

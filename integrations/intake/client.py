@@ -86,6 +86,11 @@ class IntakeApi:
     async def read(self, application_id: str) -> Outcome:
         return await self._call("GET", f"/applications/{application_id}", None, {})
 
+    async def read_rating(self, application_id: str, rating_id: str) -> Outcome:
+        """A rating (好差评) and its follow-up; ``Accepted.application`` holds the rating."""
+        path = f"/applications/{application_id}/ratings/{rating_id}"
+        return await self._call("GET", path, None, {})
+
     async def _call(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]
     ) -> Outcome:

@@ -45,6 +45,7 @@ def create_sandbox_app(
     intake_clients: Sequence[IntakeClient] = (),
     intake_speed: float = 10.0,
     catalog: Catalog | None = None,
+    rating_days: int = 15,
 ) -> Starlette:
     """``intake_clients`` may use the intake API; one working day of its simulated counter
     and departments lasts ``intake_speed`` seconds; its 一件事 configuration is ``catalog``
@@ -60,6 +61,8 @@ def create_sandbox_app(
     intake = create_intake_app(
         f"{public_url}/intake", intake_clients, catalog, apis["licenses"], api_key, intake_speed
     )
+
+    intake.state.store.rating_days = rating_days  # the locality's rectification period
 
     async def index(request: Request) -> Response:
         root = request.scope.get("root_path", "")

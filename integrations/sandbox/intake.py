@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from integrations.sandbox import intake_api, intake_control
+from integrations.sandbox import intake_api, intake_control, intake_ratings
 from integrations.sandbox.intake_auth import token
 from integrations.sandbox.intake_models import IntakeClient
 from integrations.sandbox.intake_problems import http_exception, unavailable
@@ -84,7 +84,15 @@ def create_intake_app(
             Route(APPLICATION, intake_api.read, methods=["GET"]),
             Route(f"{APPLICATION}/supplements", intake_api.supplements, methods=["POST"]),
             Route(f"{APPLICATION}/withdrawals", intake_api.withdrawals, methods=["POST"]),
+            Route(f"{APPLICATION}/ratings", intake_ratings.rate, methods=["POST"]),
+            Route(f"{APPLICATION}/ratings/{{rating_id}}", intake_ratings.read, methods=["GET"]),
+            Route(
+                f"{APPLICATION}/ratings/{{rating_id}}/rectification-rating",
+                intake_ratings.rate_fix,
+                methods=["POST"],
+            ),
             Route("/sandbox/stats", intake_control.stats),
+            Route("/sandbox/ratings", intake_ratings.control, methods=["POST"]),
             Route("/sandbox/faults", intake_control.faults, methods=["POST"]),
             Route("/sandbox/scenarios", intake_control.scenarios, methods=["POST"]),
             Route("/sandbox/speed", intake_control.speed, methods=["POST"]),

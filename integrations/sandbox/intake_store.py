@@ -19,6 +19,7 @@ from itertools import count
 from typing import Any
 
 from integrations.sandbox.intake_models import ApplicationRecord, IntakeClient, Json
+from integrations.sandbox.intake_rating_records import RatingRecord
 from integrations.sandbox.intake_webhooks import Outbox
 from portal.catalog.loader import Catalog
 
@@ -84,6 +85,9 @@ class IntakeStore:
     requests: Counter[int] = field(default_factory=Counter)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     numbers: count[int] = field(default_factory=lambda: count(318))
+    ratings: dict[tuple[str, str], RatingRecord] = field(default_factory=dict)
+    rating_mode: str = "planned"  # how bad ratings are followed up (intake_ratings)
+    rating_days: int = 15  # the locality's rectification period, in working days
     outbox: Outbox = field(init=False)
     _catalog: Catalog | None = None
 

@@ -39,6 +39,8 @@ TEMPLATES: Mapping[str, str] = {
     "YJS_DELIVERED": "您申请的${item}已送达或寄出，${detail}。",
     "YJS_WITHDRAWN": "您的申请已撤回。如仍需办理，可重新提交申请。",
     "YJS_CONCLUDED": "您的申请已办结，感谢您的使用。",
+    "YJS_RATE": "您的“${thing}”已办结，欢迎登录对本次服务作出评价（好差评）。",
+    "YJS_RECTIFIED": "您对“${thing}”的差评已整改完成，请登录对整改结果作出评价。",
     "YJS_LICENSE_EXPIRING": "您的证照“${license}”将于${date}到期，请及时办理延续或换领。",
 }
 PARAM_MAX_LENGTH = 35  # Aliyun's limit for a variable of a notification template

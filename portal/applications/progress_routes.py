@@ -18,6 +18,7 @@ from portal.applications import aftercare, lookup, package, uploads
 from portal.applications.models import Application, Upload
 from portal.catalog.schema import OneThing
 from portal.forms.validation import read_fields
+from portal.ratings import view as ratings_view
 from portal.web import appstate
 
 
@@ -50,6 +51,7 @@ async def application_page(request: Request) -> Response:
     async with appstate.database(request)() as db:
         application, thing = await _mine(request, db)
         context = await aftercare.page_context(db, application, thing)
+        context |= await ratings_view.section(db, application, thing, require_actor(request))
     context["just_submitted"] = request.query_params.get("submitted") == "1"
     context["message"] = request.query_params.get("done")
     return _render(request, "applications/progress.html", context)

@@ -22,6 +22,7 @@ from portal import clock
 from portal.applications import progress
 from portal.applications.models import Application, WebhookMessage
 from portal.notifications import services as notifications
+from portal.ratings import webhook as rating_webhook
 from portal.web import appstate
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,14 @@ async def _process(request: Request, webhook_id: str, envelope: dict[str, Any]) 
             await db.flush()
         except IntegrityError:
             return "duplicate"
+        if kind.startswith("rating."):  # the follow-up of a bad rating (好差评)
+            outcome = await rating_webhook.receive(request, db, kind, data)
+            try:
+                await db.commit()
+            except IntegrityError:
+                return "duplicate"
+            appstate.wake_relay(request)
+            return outcome
         if not kind.startswith(("application.", "item.")):  # a type we do not know: nothing
             log.warning("webhook of an unknown type", extra={"type": kind})
             await db.commit()

@@ -32,6 +32,8 @@ PHRASES = {  # 5 characters at most: WeChat's "phrase" data type
     "YJS_SUPPLEMENT": "待补正",
     "YJS_RESULT": "已出结果",
     "YJS_DELIVERED": "已送达",
+    "YJS_RATE": "待评价",
+    "YJS_RECTIFIED": "已整改",
 }
 
 
@@ -49,6 +51,8 @@ def message_for(
     if kind == "application.received":
         receipt = str(data.get("receipt_number") or "")
         return Message("YJS_RECEIVED", {"thing": _short(thing_name), "receipt": receipt})
+    if kind == "application.concluded":  # the one invitation to rate (好差评)
+        return Message("YJS_RATE", {"thing": _short(thing_name)})
     if kind == "application.supplement_requested":
         due = ((data.get("notice") or {}).get("deadline") or {}).get("due_at") or ""
         return Message("YJS_SUPPLEMENT", {"due": str(due)[:10] or "-"})

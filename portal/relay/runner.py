@@ -16,6 +16,9 @@ from auth.crypto import PersonalDataCipher
 from integrations.intake.client import IntakeApi
 from integrations.sms import SmsGateway
 from integrations.wechat import WeChatGateway
+from portal.ratings import reconcile as rating_reconcile
+from portal.ratings.relay import TOPICS as RATING_TOPICS
+from portal.ratings.relay import RatingHandler
 from portal.relay import reconcile
 from portal.relay.handlers import INTAKE_TOPICS, IntakeHandler, SmsHandler, WeChatHandler
 from portal.relay.worker import Handler, RelayOptions, RelayWorker
@@ -64,6 +67,7 @@ class Relay:
                 return
             try:
                 await reconcile.reconcile(self.worker.sessionmaker, self.api)
+                await rating_reconcile.reconcile(self.worker.sessionmaker, self.api)
             except Exception:
                 log.exception("reconciliation failed; trying again in a minute")
 
@@ -90,6 +94,7 @@ async def relay_for(
     wechat = WeChatGateway(settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret)
     intake = IntakeHandler(api)
     handlers: dict[str, Handler] = {topic: intake for topic in INTAKE_TOPICS}
+    handlers |= dict.fromkeys(RATING_TOPICS, RatingHandler(api))
     handlers["notify.sms"] = SmsHandler(sms)
     handlers["notify.wechat"] = WeChatHandler(wechat)
     options = options or RelayOptions(lease=timedelta(seconds=settings.relay_lease_seconds))

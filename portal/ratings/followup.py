@@ -1,0 +1,90 @@
+"""The platform's follow-up of a bad rating (docs/intake-api.md §8, ``rating.*``), applied by
+the sequence rule: a rating's stream takes a snapshot only when its sequence is higher than
+the one held, and every snapshot carries the whole list of follow-up steps, so late,
+duplicated or shuffled messages converge and the steps always show in order.
+
+The rectification deadline is the portal's: the locality's period (5, 7 or 15 working days,
+``PORTAL_RATING_RECTIFY_DAYS``) from the day of the rating, counted with the Chinese calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import clock, workdays
+from portal.applications import progress
+from portal.ratings.models import Rating
+
+STEPS = frozenset({"verified", "rectification_planned", "rectified", "explained", "reviewed"})
+# Follow-up ended without a rectification to wait for.
+SETTLED = frozenset({"explained", "reviewed"})
+
+
+def apply(rating: Rating, snapshot: Mapping[str, Any]) -> bool:
+    """True when the snapshot is newer than what the portal holds (and now held)."""
+    sequence = snapshot.get("sequence")
+    if not isinstance(sequence, int) or sequence <= rating.sequence:
+        return False
+    follow_up = snapshot.get("follow_up") or {}
+    steps = [s for s in follow_up.get("events") or [] if isinstance(s, dict)]
+    steps.sort(key=lambda s: int(s.get("sequence") or 0))
+    rating.followup = {"events": steps, "status": follow_up.get("status")}
+    rating.state = str(snapshot.get("state") or rating.state)
+    rating.sequence = sequence
+    rating.followed_up_at = _first(steps, STEPS)
+    rating.rectified_at = _first(steps, {"rectified"})
+    rating.heard_at = clock.now()
+    return True
+
+
+def _first(steps: list[dict[str, Any]], kinds: set[str] | frozenset[str]) -> datetime | None:
+    for step in steps:
+        moment = progress.moment(step.get("occurred_at"))
+        if step.get("kind") in kinds and moment is not None:
+            # Stored in UTC: SQLite keeps the wall time and drops the offset.
+            return clock.aware(moment).astimezone(UTC)
+    return None
+
+
+async def apply_event(db: AsyncSession, data: Mapping[str, Any]) -> tuple[Rating | None, bool]:
+    """A ``rating.*`` webhook: (the rating or None when unknown, whether it changed)."""
+    rating = await db.scalar(
+        select(Rating).where(Rating.public_id == str(data.get("rating_id"))).with_for_update()
+    )
+    if rating is None:
+        return None, False
+    return rating, apply(rating, data)
+
+
+def steps(rating: Rating) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = rating.followup.get("events") or []
+    return events
+
+
+@dataclass(frozen=True)
+class RectifyDeadline:
+    due_at: datetime
+    days_left: int  # working days from today to the due day; negative when past
+    overdue: bool  # past due and not rectified
+    done_on_time: bool | None  # None while not rectified
+
+
+def deadline(rating: Rating, now: datetime | None = None) -> RectifyDeadline | None:
+    """None for ratings that need no rectification (not bad, or explained/reviewed)."""
+    if rating.due_at is None or (rating.state in SETTLED and rating.rectified_at is None):
+        return None
+    now = clock.china(now or clock.now())
+    due = clock.china(rating.due_at)
+    done = clock.aware(rating.rectified_at) <= due if rating.rectified_at else None
+    return RectifyDeadline(
+        due_at=due,
+        days_left=workdays.working_days_between(now.date(), due.date()),
+        overdue=rating.rectified_at is None and due < now,
+        done_on_time=done,
+    )

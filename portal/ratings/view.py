@@ -1,0 +1,65 @@
+"""What the application page shows of ratings: what this person may rate or has rated, each
+bad rating's follow-up steps in order, its rectification deadline in working days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.actor import Actor
+from portal.applications.models import Application, ApplicationItem
+from portal.catalog.schema import OneThing
+from portal.ratings import followup, services
+from portal.ratings.levels import BAD
+
+
+@dataclass(frozen=True)
+class Shown:
+    target: services.Target
+    steps: list[dict[str, Any]]
+    deadline: followup.RectifyDeadline | None
+    may_rate_fix: bool
+
+    @property
+    def following_up(self) -> bool:
+        """A bad rating still waiting for the platform's next step: the page keeps refreshing
+        (not once it is rectified: then the person is the one to act)."""
+        rating = self.target.rating
+        return (
+            rating is not None
+            and rating.level in BAD
+            and rating.relay_status != "failed"
+            and rating.state not in {"rectified", "closed", *followup.SETTLED}
+        )
+
+
+async def section(
+    db: AsyncSession,
+    application: Application,
+    thing: OneThing,
+    actor: Actor,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    rows = await db.execute(
+        select(ApplicationItem)
+        .where(ApplicationItem.application_id == application.id)
+        .order_by(ApplicationItem.id)
+    )
+    mine = await services.ratings_by(db, application, actor.person_id)
+    shown = [
+        Shown(
+            target,
+            followup.steps(target.rating) if target.rating else [],
+            followup.deadline(target.rating, now) if target.rating else None,
+            bool(target.rating and services.may_rate_fix(target.rating)),
+        )
+        for target in services.targets(application, thing, list(rows.scalars()), mine)
+    ]
+    return {
+        "ratings": [s for s in shown if s.target.open or s.target.rating],
+        "ratings_live": any(s.following_up for s in shown),
+    }
