@@ -1,6 +1,15 @@
 """Imports every module that defines tables, so Alembic sees the whole schema."""
 
 from auth.models import AgentAuthorization, Enterprise, EnterpriseRole, Person, WeChatBinding
+from portal.assist.models import (
+    AssistBooking,
+    AssistConsent,
+    AssistMessage,
+    AssistSession,
+    AssistSlot,
+    CoFillProposal,
+    DraftChange,
+)
 from portal.applications.models import (
     Application,
     ApplicationEvent,
@@ -17,10 +26,17 @@ from portal.web.sessions import WebSession
 __all__ = [
     "AgentAuthorization",
     "Application",
+    "AssistBooking",
+    "AssistConsent",
+    "AssistMessage",
+    "AssistSession",
+    "AssistSlot",
+    "CoFillProposal",
     "ApplicationEvent",
     "ApplicationItem",
     "Consent",
     "Draft",
+    "DraftChange",
     "Enterprise",
     "EnterpriseRole",
     "Notification",
