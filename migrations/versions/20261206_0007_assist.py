@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0004
-Create Date: 2026-12-06 17:52:34.986267
+Create Date: 2026-12-06 17:58:14.713465
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("slot_id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("thing_code", sa.String(length=64), nullable=False),
+        sa.Column("active_key", sa.String(length=80), nullable=True),
         sa.Column("draft_public_id", sa.String(length=32), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -55,6 +56,7 @@ def upgrade() -> None:
             ["slot_id"], ["assist_slots.id"], name=op.f("fk_assist_bookings_slot_id_assist_slots")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assist_bookings")),
+        sa.UniqueConstraint("active_key", name=op.f("uq_assist_bookings_active_key")),
         sa.UniqueConstraint("public_id", name=op.f("uq_assist_bookings_public_id")),
     )
     with op.batch_alter_table("assist_bookings", schema=None) as batch_op:
@@ -70,6 +72,7 @@ def upgrade() -> None:
         sa.Column("citizen_id", sa.Integer(), nullable=False),
         sa.Column("assistant_id", sa.Integer(), nullable=True),
         sa.Column("thing_code", sa.String(length=64), nullable=False),
+        sa.Column("open_for", sa.Integer(), nullable=True),
         sa.Column("draft_public_id", sa.String(length=32), nullable=True),
         sa.Column("booking_id", sa.Integer(), nullable=True),
         sa.Column("priority", sa.SmallInteger(), nullable=False),
@@ -98,6 +101,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assist_sessions")),
+        sa.UniqueConstraint("open_for", name=op.f("uq_assist_sessions_open_for")),
         sa.UniqueConstraint("public_id", name=op.f("uq_assist_sessions_public_id")),
     )
     with op.batch_alter_table("assist_sessions", schema=None) as batch_op:

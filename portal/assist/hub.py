@@ -32,29 +32,36 @@ class Hub(Protocol):
     async def close(self) -> None: ...
 
 
+Subscriber = tuple[asyncio.AbstractEventLoop, "asyncio.Queue[dict[str, Any]]"]
+
+
 class LocalHub:
+    """Subscribers may live on different event loops (a server thread per loop, test
+    clients): each queue is fed on its own loop."""
+
     def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
-        for queue in list(self._queues.get(channel, ())):
-            queue.put_nowait(event)
+        for loop, queue in list(self._subscribers.get(channel, ())):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(queue.put_nowait, event)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        subscriber: Subscriber = (asyncio.get_running_loop(), asyncio.Queue())
         for channel in channels:
-            self._queues[channel].add(queue)
+            self._subscribers[channel].add(subscriber)
         try:
-            yield _drain(queue)
+            yield _drain(subscriber[1])
         finally:
             for channel in channels:
-                self._queues[channel].discard(queue)
-                if not self._queues[channel]:
-                    del self._queues[channel]
+                self._subscribers[channel].discard(subscriber)
+                if not self._subscribers[channel]:
+                    del self._subscribers[channel]
 
     async def close(self) -> None:
-        self._queues.clear()
+        """Nothing to release: subscribers leave when their sockets close."""
 
 
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

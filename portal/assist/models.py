@@ -48,6 +48,8 @@ class AssistBooking(Base):
     slot_id: Mapped[int] = mapped_column(ForeignKey("assist_slots.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     thing_code: Mapped[str] = mapped_column(String(64))
+    # "person:thing" while the booking is live, NULL after: one live booking per one-thing.
+    active_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     draft_public_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(12), default="booked")  # booked|cancelled|joined
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -67,6 +69,8 @@ class AssistSession(Base):
     citizen_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     assistant_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     thing_code: Mapped[str] = mapped_column(String(64))
+    # The citizen's id while waiting or active, NULL once ended: one open session each.
+    open_for: Mapped[int | None] = mapped_column(Integer, unique=True)
     draft_public_id: Mapped[str | None] = mapped_column(String(32))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("assist_bookings.id"))
     priority: Mapped[int] = mapped_column(SmallInteger, default=1)  # 0 booked, 1 walk-in
