@@ -1,15 +1,6 @@
 """Imports every module that defines tables, so Alembic sees the whole schema."""
 
 from auth.models import AgentAuthorization, Enterprise, EnterpriseRole, Person, WeChatBinding
-from portal.assist.models import (
-    AssistBooking,
-    AssistConsent,
-    AssistMessage,
-    AssistSession,
-    AssistSlot,
-    CoFillProposal,
-    DraftChange,
-)
 from portal.applications.models import (
     Application,
     ApplicationEvent,
@@ -19,6 +10,15 @@ from portal.applications.models import (
     Upload,
     WebhookMessage,
 )
+from portal.assist.models import (
+    AssistBooking,
+    AssistConsent,
+    AssistMessage,
+    AssistSession,
+    AssistSlot,
+    CoFillProposal,
+    DraftChange,
+)
 from portal.notifications.models import Notification, NotificationPreference
 from portal.profile.models import Consent, ProfileEntry
 from portal.web.sessions import WebSession
@@ -26,14 +26,14 @@ from portal.web.sessions import WebSession
 __all__ = [
     "AgentAuthorization",
     "Application",
+    "ApplicationEvent",
+    "ApplicationItem",
     "AssistBooking",
     "AssistConsent",
     "AssistMessage",
     "AssistSession",
     "AssistSlot",
     "CoFillProposal",
-    "ApplicationEvent",
-    "ApplicationItem",
     "Consent",
     "Draft",
     "DraftChange",

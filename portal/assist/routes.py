@@ -132,7 +132,9 @@ async def book(request: Request) -> Response:
             "draft": str(form.get("draft") or request.query_params.get("draft") or ""),
             "booking": None,
         },
-        status=409 if problem in ("slot_full", "already_booked", "slot_past") else 400
+        status=409
+        if problem in ("slot_full", "already_booked", "slot_past")
+        else 400
         if problem
         else 200,
     )

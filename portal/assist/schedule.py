@@ -59,7 +59,7 @@ async def ensure_slots(
         for start, end in slot_times(day)
     ]
     if rows:
-        insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
         await db.execute(insert(AssistSlot).values(rows).on_conflict_do_nothing())
     first = datetime.combine(days[0], time(0), clock.CHINA)
     last = datetime.combine(days[-1] + timedelta(days=1), time(0), clock.CHINA)

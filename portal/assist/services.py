@@ -238,9 +238,7 @@ def chat_problem(text: str) -> str | None:
     return None
 
 
-async def add_chat(
-    db: AsyncSession, session: AssistSession, role: str, text: str
-) -> AssistMessage:
+async def add_chat(db: AsyncSession, session: AssistSession, role: str, text: str) -> AssistMessage:
     message = AssistMessage(
         session_id=session.id, sender_role=role, body={"text": text.strip()}, sent_at=clock.now()
     )

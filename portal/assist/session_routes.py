@@ -24,9 +24,7 @@ PARTS = ("live", "chat", "consent", "proposals", "draft", "notes")
 
 
 async def _session(request: Request, db: Any) -> tuple[AssistSession, str]:
-    found = await services.session_for(
-        db, request.path_params["session"], require_actor(request)
-    )
+    found = await services.session_for(db, request.path_params["session"], require_actor(request))
     if found is None:  # not yours: no hint that it exists
         raise HTTPException(404)
     return found
@@ -61,9 +59,7 @@ def appstate_t(text: Any) -> Any:
     return _localize(text)
 
 
-async def _context(
-    request: Request, db: Any, session: AssistSession, role: str
-) -> dict[str, Any]:
+async def _context(request: Request, db: Any, session: AssistSession, role: str) -> dict[str, Any]:
     thing = _thing(request, session)
     context: dict[str, Any] = {
         "session": session,
@@ -152,9 +148,7 @@ async def chat(request: Request) -> Response:
         if problem is None:
             line = await services.add_chat(db, session, role, text)
     if problem is None:
-        await live.publish(
-            request, session.public_id, live.chat_event(role, text, line.sent_at)
-        )
+        await live.publish(request, session.public_id, live.chat_event(role, text, line.sent_at))
     return await _after(request, session, "chat", problem, 400 if problem else 200)
 
 

@@ -58,14 +58,18 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
 
         # Nothing shared yet: the assistant sees no draft and cannot propose.
         assert "群众还没有共享申请表" in assistant.get(page).text
-        refused = post(assistant, page, f"{page}/propose", {"field": "child_name", "value": "张小明"})
+        refused = post(
+            assistant, page, f"{page}/propose", {"field": "child_name", "value": "张小明"}
+        )
         assert refused.headers["location"].endswith("problem=not_shared#draft")
 
         assert post(citizen, page, f"{page}/consent", {"draft": draft}).status_code == 303
         shown = assistant.get(page).text
         assert "群众共享的申请表" in shown and "propose-field" in shown
 
-        bad = post(assistant, page, f"{page}/propose", {"field": "child_birth_date", "value": "明天"})
+        bad = post(
+            assistant, page, f"{page}/propose", {"field": "child_birth_date", "value": "明天"}
+        )
         assert "problem=date" in bad.headers["location"]
         post(assistant, page, f"{page}/propose", {"field": "child_name", "value": "张小明"})
         citizen_page = citizen.get(page).text
@@ -77,9 +81,10 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
 
         # Without 代办 consent a direct entry is refused; with it, it lands at once.
         direct = {"field": "child_birth_place", "value": "新乡市中心医院", "direct": "yes"}
-        assert "problem=not_direct" in post(assistant, page, f"{page}/propose", direct).headers[
-            "location"
-        ]
+        assert (
+            "problem=not_direct"
+            in post(assistant, page, f"{page}/propose", direct).headers["location"]
+        )
         post(citizen, page, f"{page}/consent", {"draft": draft, "direct": "yes"})
         post(assistant, page, f"{page}/propose", direct)
         assert _draft(database_url, draft).values["child_birth_place"] == "新乡市中心医院"
@@ -93,7 +98,11 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
             assistant,
             page,
             f"{page}/end",
-            {"outcome": "helped", "summary": "帮您填好了孩子的信息", "next_steps": "上传出生医学证明"},
+            {
+                "outcome": "helped",
+                "summary": "帮您填好了孩子的信息",
+                "next_steps": "上传出生医学证明",
+            },
         )
         assert ended.status_code == 303
         summary = citizen.get(page).text
