@@ -36,6 +36,14 @@ def newborn_draft(client: TestClient) -> str:
     return base.rsplit("/", 1)[-1]
 
 
+def draft_of(client: TestClient, who: str) -> str:
+    """Another person's newborn draft (signed in as ``who``); its public id."""
+    sign_in(client, who, "L3", next_path="/things/newborn/apply")
+    response = post(client, "/things/newborn/apply", "/things/newborn/apply")
+    location: str = response.headers["location"]
+    return location.split("/drafts/")[1].split("/")[0]
+
+
 def ask(client: TestClient, thing: str = "newborn", draft: str = "") -> str:
     response = post(client, "/assist", "/assist/ask", {"thing": thing, "draft": draft})
     assert response.status_code == 303, response.text
