@@ -40,7 +40,7 @@ TEMPLATES: Mapping[str, str] = {
     "YJS_WITHDRAWN": "您的申请已撤回。如仍需办理，可重新提交申请。",
     "YJS_CONCLUDED": "您的申请已办结，感谢您的使用。",
     "YJS_LICENSE_EXPIRING": "您的证照“${license}”将于${date}到期，请及时办理延续或换领。",
-    "YJS_ASSIST_REMINDER": "您预约的“${thing}”远程帮办将于${time}开始，请提前登录“一件事”进入视频帮办。",
+    "YJS_ASSIST_REMINDER": "您预约的“${thing}”远程帮办将于${time}开始，请届时登录进入视频帮办。",
 }
 PARAM_MAX_LENGTH = 35  # Aliyun's limit for a variable of a notification template
 _PHONE = re.compile(r"1[3-9]\d{9}")

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import pytest
 from starlette.applications import Starlette
-from starlette.testclient import WebSocketDenialResponse
+from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
 from tests.assist.helpers import ORIGIN, ask, draft_of, newborn_draft, person, post, take
 
 
-def _refused(client: object, path: str, headers: dict[str, str]) -> None:
-    with pytest.raises((WebSocketDisconnect, WebSocketDenialResponse)):
-        with client.websocket_connect(path, headers=headers) as socket:  # type: ignore[attr-defined]
-            socket.receive_json()
+def _refused(client: TestClient, path: str, headers: dict[str, str]) -> None:
+    with (
+        pytest.raises((WebSocketDisconnect, WebSocketDenialResponse)),
+        client.websocket_connect(path, headers=headers) as socket,
+    ):
+        socket.receive_json()
 
 
 def test_a_third_user_cannot_join_or_read(app: Starlette) -> None:
