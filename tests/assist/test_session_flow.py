@@ -119,3 +119,47 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
         ("assistant", "entered", "child_birth_place"),
         ("citizen", "consent_revoked", None),
     ]
+
+
+def test_panels_swap_alone_and_the_socket_follows_the_call(app: Starlette) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from tests.conftest import csrf_token_from
+
+    with person(app) as citizen, person(app, "huang-tao") as assistant:
+        draft = newborn_draft(citizen)
+        session = ask(citizen)
+        page = f"/assist/s/{session}"
+        take(assistant, session)
+        htmx = {"hx-request": "true", "x-csrf-token": csrf_token_from(citizen.get(page).text)}
+        shared = citizen.post(f"{page}/consent", data={"draft": draft}, headers=htmx)
+        assert shared.status_code == 200 and shared.text.startswith('<section id="consent"')
+        panel = assistant.get(f"{page}?part=draft", headers={"hx-request": "true"})
+        assert panel.text.startswith('<section id="draft"') and "<html" not in panel.text
+
+        with (
+            citizen.websocket_connect(f"/assist/ws/{session}", headers=ORIGIN) as mine,
+            assistant.websocket_connect(f"/assist/ws/{session}", headers=ORIGIN) as theirs,
+        ):
+            assert mine.receive_json()["type"] == theirs.receive_json()["type"] == "ready"
+            mine.send_json({"type": "chat", "text": "  "})
+            assert mine.receive_json() == {"type": "error", "code": "chat_empty"}
+            mine.send_json({"type": "chat", "text": "能听到吗"})
+            assert theirs.receive_json()["text"] == mine.receive_json()["text"] == "能听到吗"
+            mine.send_json({"type": "signal", "data": {"id": 1, "candidate": {"candidate": ""}}})
+            relayed = theirs.receive_json()
+            assert relayed["type"] == "signal" and relayed["from"] == "citizen"
+            post(assistant, page, f"{page}/propose", {"field": "child_name", "value": "李小红"})
+            assert mine.receive_json() == {"type": "refresh", "parts": ["proposals", "draft"]}
+            assert theirs.receive_json()["parts"] == ["proposals", "draft"]
+            post(citizen, page, f"{page}/consent/revoke")
+            assert theirs.receive_json()["parts"] == ["draft", "consent", "proposals"]
+            assert mine.receive_json()["parts"] == ["draft", "consent", "proposals"]
+            post(assistant, page, f"{page}/end", {"outcome": "unresolved"})
+            assert mine.receive_json()["type"] == "ended"
+            try:
+                mine.receive_json()
+                raise AssertionError("the socket stayed open after the call ended")
+            except WebSocketDisconnect as closed:
+                assert closed.code == 4410
+        assert "帮办小结" in citizen.get(page).text
