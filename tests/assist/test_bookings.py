@@ -141,11 +141,12 @@ def test_a_reminder_two_hours_before_once(app: Starlette, database_url: str) -> 
         names = {"retirement": "退休一件事"}
         first = await bookings.send_reminders(db, app.state.cipher, names)
         second = await bookings.send_reminders(db, app.state.cipher, names)
-        sent = await db.execute(
+        logged = await db.scalar(
             select(Notification).where(
                 Notification.person_id == me.id, Notification.event == "assist.reminder"
             )
         )
+        assert logged is not None and logged.channel == "sms" and logged.state == "queued"
         row = await db.scalar(
             select(AssistBooking).where(AssistBooking.public_id == booking.public_id)
         )
