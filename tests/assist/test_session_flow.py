@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from portal.applications.models import Draft
 from portal.assist.models import DraftChange
 from portal.db import make_engine, make_sessionmaker
+from tests.applications.formdata import submit_page
 from tests.assist.helpers import ORIGIN, ask, newborn_draft, person, post, take
 
 
@@ -78,6 +79,9 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
         accepted = post(citizen, page, f"{page}/proposals/{proposal}", {"decision": "accept"})
         assert accepted.status_code == 303
         assert _draft(database_url, draft).values["child_name"] == "张小明"
+        # What the citizen types meanwhile is theirs in the trail.
+        section = f"/drafts/{draft}/s/child"
+        submit_page(citizen, section, {"f.child_ethnicity": "汉族", "action": "save"})
 
         # Without 代办 consent a direct entry is refused; with it, it lands at once.
         direct = {"field": "child_birth_place", "value": "新乡市中心医院", "direct": "yes"}
@@ -115,6 +119,7 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
         ("citizen", "consent_view", None),
         ("assistant", "proposed", "child_name"),
         ("citizen", "accepted", "child_name"),
+        ("citizen", "typed", "child_ethnicity"),
         ("citizen", "consent_direct", None),
         ("assistant", "entered", "child_birth_place"),
         ("citizen", "consent_revoked", None),
