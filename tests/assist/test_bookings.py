@@ -120,7 +120,7 @@ def test_joining_a_booking_when_it_is_time(app: Starlette, database_url: str) ->
         joined = post(citizen, "/assist", f"/assist/bookings/{booking}/join")
         session = joined.headers["location"]
         assert session.startswith("/assist/s/")
-        assert "您前面还有" in citizen.get(session).text
+        assert "预计等待约" in citizen.get(session).text
         post(citizen, session, f"{session}/leave")
 
 

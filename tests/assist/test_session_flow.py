@@ -49,7 +49,7 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
         session = ask(citizen, draft=draft)
         page = f"/assist/s/{session}"
         waiting = citizen.get(page)
-        assert waiting.status_code == 200 and "您前面还有" in waiting.text
+        assert waiting.status_code == 200 and "预计等待约" in waiting.text
         assert assistant.get(page).status_code == 404  # not taken yet: not theirs
 
         with citizen.websocket_connect(f"/assist/ws/{session}", headers=ORIGIN) as socket:
