@@ -70,40 +70,82 @@ async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str
 
 
 class RedisHub:
-    """One connection pool per process; each subscriber holds its own pub/sub connection."""
+    """Redis pub/sub with one subscribing connection per process, whatever the number of
+    sockets: a reader task takes every message of the channels someone here listens to and
+    fans it out locally. (A connection per socket ran out of the pool at a few hundred
+    sockets: bench/assist_signalling.py.)"""
 
     def __init__(self, url: str) -> None:
         from redis import asyncio as aioredis
 
         self._redis = aioredis.from_url(url)
+        self._local = LocalHub()
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._listeners: dict[str, int] = defaultdict(int)
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._lock = asyncio.Lock()
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
         await self._redis.publish(channel, json.dumps(event, ensure_ascii=False))
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(*channels)
-        # Wait for Redis to confirm: an event published right after must not be missed.
-        confirmed = 0
-        while confirmed < len(channels):
-            message = await pubsub.get_message(timeout=5.0)
-            if message is None:
-                raise ConnectionError("Redis did not confirm the subscription")
-            confirmed += message.get("type") == "subscribe"
-        try:
-            yield self._messages(pubsub)
-        finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
+        async with self._local.subscribe(*channels) as events:
+            await self._join(channels)
+            try:
+                yield events
+            finally:
+                await self._leave(channels)
 
-    @staticmethod
-    async def _messages(pubsub: Any) -> AsyncIterator[dict[str, Any]]:
-        async for message in pubsub.listen():
-            if message.get("type") == "message":
-                yield json.loads(message["data"])
+    async def _join(self, channels: tuple[str, ...]) -> None:
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub()
+            new = [c for c in channels if self._listeners[c] == 0]
+            for channel in channels:
+                self._listeners[channel] += 1
+            for channel in new:
+                self._confirmed[channel] = asyncio.Event()
+            if new:
+                await self._pubsub.subscribe(*new)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read())
+        # An event published right after this returns must not be missed: wait for Redis.
+        async with asyncio.timeout(5.0):
+            for channel in channels:
+                await self._confirmed[channel].wait()
+
+    async def _leave(self, channels: tuple[str, ...]) -> None:
+        async with self._lock:
+            gone = []
+            for channel in channels:
+                self._listeners[channel] -= 1
+                if self._listeners[channel] <= 0:
+                    del self._listeners[channel]
+                    self._confirmed.pop(channel, None)
+                    gone.append(channel)
+            if gone and self._pubsub is not None:
+                await self._pubsub.unsubscribe(*gone)
+
+    async def _read(self) -> None:
+        while self._listeners:
+            message = await self._pubsub.get_message(timeout=1.0)
+            if message is None:
+                continue
+            channel = message["channel"].decode()
+            if message["type"] == "subscribe" and channel in self._confirmed:
+                self._confirmed[channel].set()
+            elif message["type"] == "message":
+                await self._local.publish(channel, json.loads(message["data"]))
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
         await self._redis.aclose()
 
 

@@ -74,6 +74,10 @@ def test_citizen_and_assistant_in_one_call(
     draft = citizen.url.split("/drafts/")[1].split("/")[0]
     citizen.goto(f"{live_url}/assist?thing=newborn&draft={draft}")
     _shot(citizen, screenshots / "assist-start.png")
+    citizen.click("text=选择预约时段")
+    expect(citizen.locator("h1")).to_have_text("预约帮办")
+    _shot(citizen, screenshots / "assist-book.png")
+    citizen.go_back()
     citizen.click("form[action='/assist/ask'] button[type=submit]")
     expect(citizen.locator("#live")).to_contain_text(re.compile("您前面还有|下一位就是您"))
     _shot(citizen, screenshots / "assist-waiting.png")
