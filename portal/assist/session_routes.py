@@ -20,7 +20,7 @@ from portal.assist.models import AssistSession
 from portal.catalog.schema import FieldType, FormField, OneThing
 from portal.web import appstate
 
-PARTS = ("live", "chat", "consent", "proposals", "draft", "notes")
+PARTS = ("live", "chat", "consent", "proposals", "draft", "notes", "callback")
 
 
 async def _session(request: Request, db: Any) -> tuple[AssistSession, str]:
@@ -234,7 +234,7 @@ async def callback(request: Request) -> Response:
             await db.commit()
     await live.queue_moved(request)
     await _refresh(request, session, "notes")
-    return await _after(request, session, "chat")
+    return await _after(request, session, "callback")
 
 
 async def rate(request: Request) -> Response:

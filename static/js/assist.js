@@ -131,6 +131,9 @@
   function fallback() {
     var box = document.getElementById("media-fallback");
     if (box) box.hidden = false;
+    var local = document.getElementById("local-video");
+    if (local) local.hidden = true;
+    setState("chat", L.chatOnly);
     send({ type: "media", mode: "chat" });
   }
 

@@ -139,3 +139,47 @@ def test_citizen_and_assistant_in_one_call(
     _shot(citizen, screenshots / "assist-summary.png")
     citizen.context.close()
     assistant.context.close()
+
+
+REFUSE_MEDIA = """
+navigator.mediaDevices.getUserMedia = () =>
+  Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+"""
+
+
+def test_refused_camera_falls_back_to_chat_and_callback(
+    media_browser: Browser, phone: dict[str, Any], live_url: str, screenshots: Path
+) -> None:
+    """The citizen refuses camera and microphone: the page says so, chat still works, and a
+    phone callback can be requested, which the assistant sees at once. Without JavaScript
+    the assistant still chats through the form."""
+    citizen_context = _context(media_browser, phone, live_url)
+    citizen_context.add_init_script(REFUSE_MEDIA)
+    citizen = citizen_context.new_page()
+    assistant_context = media_browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    assistant_context.add_cookies([{"name": "lang", "value": "zh_Hans", "url": live_url}])  # type: ignore[list-item]
+    assistant = assistant_context.new_page()
+
+    citizen.goto(live_url + "/assist?thing=retirement")
+    _sign_in(citizen, "wang-jianguo")
+    citizen.click("form[action='/assist/ask'] button[type=submit]")
+    expect(citizen.locator("#live")).to_be_visible()
+    assistant.goto(live_url + "/assist/console")
+    _sign_in(assistant, "huang-tao")
+    assistant.click("#take-next")
+    expect(citizen.locator("#media-fallback")).to_be_visible(timeout=15_000)
+    citizen.click("text=请帮办员给我回电话")
+    expect(citizen.locator("main")).to_contain_text("已请求回电")
+    assistant.reload()
+    expect(assistant.locator("#notes")).to_contain_text("群众请求回电")
+    assistant.fill("#chat-text", "我马上给您打电话")
+    assistant.click("#chat-form button[type=submit]")
+    expect(citizen.locator("#chat-log")).to_contain_text("我马上给您打电话")
+    _shot(citizen, screenshots / "assist-fallback.png")
+    assistant.check("#outcome-callback")
+    assistant.click("#notes button.button--danger")
+    expect(citizen.locator(".assist-summary")).to_contain_text("改为电话回访")
+    citizen.context.close()
+    assistant.context.close()
