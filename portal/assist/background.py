@@ -1,5 +1,6 @@
-"""Booking reminders beside the web server: every minute, bookings starting within two
-hours get their one text message (queued in the outbox; the relay sends it)."""
+"""Housekeeping beside the web server, every minute: bookings starting within two hours get
+their one text message (queued in the outbox; the relay sends it), and places left in the
+queue for hours end."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
-from portal.assist import bookings
+from portal.assist import bookings, services
 
 log = logging.getLogger(__name__)
 EVERY_SECONDS = 60.0
@@ -26,6 +27,7 @@ async def reminders(app: Starlette, every: float = EVERY_SECONDS) -> AsyncIterat
             try:
                 async with state.sessionmaker() as db:
                     await bookings.send_reminders(db, state.cipher, names)
+                    await services.expire_waiting(db)
             except Exception:  # a database hiccup must not end the loop
                 log.exception("assist reminders failed")
             await asyncio.sleep(every)

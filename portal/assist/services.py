@@ -230,6 +230,25 @@ async def end(
     await db.commit()
 
 
+STALE_AFTER = timedelta(hours=4)
+
+
+async def expire_waiting(db: AsyncSession) -> int:
+    """Places in the queue older than four hours (the citizen closed the page and went
+    away) end, so nobody takes an empty call and the person can ask again."""
+    stale = await db.execute(
+        select(AssistSession).where(
+            AssistSession.status == "waiting",
+            AssistSession.queued_at < clock.now() - STALE_AFTER,
+        )
+    )
+    ended = 0
+    for session in stale.scalars():
+        await end(db, session, "expired")
+        ended += 1
+    return ended
+
+
 def chat_problem(text: str) -> str | None:
     if not text.strip():
         return "chat_empty"

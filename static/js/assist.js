@@ -21,6 +21,7 @@
   // Each offer has an id: when both pages say hello at once, answers and candidates of an
   // older offer are recognised and dropped instead of breaking the newer connection.
   var negotiation = 0;
+  var mediaMode = null; // told to the other side once the socket is open
 
   function setState(state, text) {
     if (!stateBox) return;
@@ -74,7 +75,10 @@
   function handle(message) {
     switch (message.type) {
       case "ready":
-        if (status === "active") send({ type: "hello" });
+        if (status === "active") {
+          if (mediaMode) send({ type: "media", mode: mediaMode });
+          send({ type: "hello" });
+        }
         break;
       case "queue": trigger("live"); break;
       case "taken": location.reload(); break;
@@ -134,7 +138,7 @@
     var local = document.getElementById("local-video");
     if (local) local.hidden = true;
     setState("chat", L.chatOnly);
-    send({ type: "media", mode: "chat" });
+    mediaMode = "chat";
   }
 
   function getMedia() {
@@ -146,7 +150,7 @@
         var local = document.getElementById("local-video");
         if (local) local.srcObject = stream;
         cameraTrack = stream.getVideoTracks()[0] || null;
-        send({ type: "media", mode: cameraTrack ? "video" : "audio" });
+        mediaMode = cameraTrack ? "video" : "audio";
         showTools();
         return stream;
       })

@@ -177,3 +177,17 @@ def test_the_estimated_wait_follows_recent_calls(database_url: str) -> None:
 
     place = _run(database_url, work)
     assert place.position >= 1 and place.minutes >= 1
+
+
+def test_a_place_left_for_hours_ends(database_url: str) -> None:
+    async def work(maker: Any) -> tuple[str, str | None, int | None]:
+        [citizen] = await _people(maker, 1)
+        async with maker() as db:
+            session = await services.ask_now(db, citizen, "newborn", None)
+            session.queued_at = clock.now() - timedelta(hours=5)
+            await db.commit()
+            await services.expire_waiting(db)
+            await db.refresh(session)
+            return session.status, session.outcome, session.open_for
+
+    assert _run(database_url, work) == ("ended", "expired", None)
