@@ -37,13 +37,14 @@ def _thing(request: Request, session: AssistSession) -> OneThing:
     return thing
 
 
-def shown_value(field: FormField, value: Any, masked: bool) -> str:
-    """A value as a person reads it: a choice's label, an ID number masked for staff."""
+def shown_value(field: FormField, value: Any, masked: bool, translate: Any) -> str:
+    """A value as a person reads it: a choice's label (``translate`` is the template's
+    ``t``), an ID or account number masked for staff."""
     if value in (None, "", []):
         return ""
     if field.type == FieldType.CHOICE:
         choice = next((c for c in field.choices if c.value == value), None)
-        return str(appstate_t(choice.label)) if choice else str(value)
+        return str(translate(choice.label)) if choice else str(value)
     if isinstance(value, dict):
         return str(value.get("text") or " ".join(str(v) for v in value.values() if v))
     if isinstance(value, list):
@@ -51,12 +52,6 @@ def shown_value(field: FormField, value: Any, masked: bool) -> str:
     if masked and field.type in (FieldType.RESIDENT_ID, FieldType.BANK_ACCOUNT):
         return mask_id_number(str(value))
     return str(value)
-
-
-def appstate_t(text: Any) -> Any:
-    from portal.templating import _localize  # the rendering locale is set while rendering
-
-    return _localize(text)
 
 
 async def _context(request: Request, db: Any, session: AssistSession, role: str) -> dict[str, Any]:

@@ -92,6 +92,10 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
         post(citizen, page, f"{page}/consent", {"draft": draft, "direct": "yes"})
         post(assistant, page, f"{page}/propose", direct)
         assert _draft(database_url, draft).values["child_birth_place"] == "新乡市中心医院"
+        id_number = {"field": "applicant_id_number", "value": "410702199408270425", "direct": "yes"}
+        post(assistant, page, f"{page}/propose", id_number)
+        seen = assistant.get(page).text
+        assert "410***********0425" in seen and "410702199408270425" not in seen  # masked
 
         post(citizen, page, f"{page}/consent/revoke")
         assert "群众还没有共享申请表" in assistant.get(page).text
@@ -122,6 +126,7 @@ def test_co_filling_from_queue_to_summary(app: Starlette, database_url: str) -> 
         ("citizen", "typed", "child_ethnicity"),
         ("citizen", "consent_direct", None),
         ("assistant", "entered", "child_birth_place"),
+        ("assistant", "entered", "applicant_id_number"),
         ("citizen", "consent_revoked", None),
     ]
 
