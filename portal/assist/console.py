@@ -3,7 +3,7 @@ taking the next citizen. Nothing of a citizen shows here but the one-thing and t
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,7 +26,7 @@ def require_assistant(request: Request) -> Actor:
 
 async def console(request: Request) -> Response:
     actor = require_assistant(request)
-    today = datetime.combine(clock.china(clock.now()).date(), time(0), clock.CHINA)
+    today = datetime.combine(clock.china(clock.now()).date(), time(0), clock.CHINA).astimezone(UTC)
     async with appstate.database(request)() as db:
         queue = await services.waiting(db)
         mine = await services.active_of(db, actor.person_id)

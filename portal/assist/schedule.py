@@ -3,7 +3,7 @@ afternoon, per one-thing; slot rows are made on first look and never duplicated.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -50,8 +50,9 @@ async def ensure_slots(
     rows = [
         {
             "thing_code": thing_code,
-            "starts_at": start,
-            "ends_at": end,
+            # UTC in the database: SQLite keeps no offset, and the portal reads naive as UTC.
+            "starts_at": start.astimezone(UTC),
+            "ends_at": end.astimezone(UTC),
             "capacity": capacity,
             "booked": 0,
         }
@@ -61,8 +62,8 @@ async def ensure_slots(
     if rows:
         insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
         await db.execute(insert(AssistSlot).values(rows).on_conflict_do_nothing())
-    first = datetime.combine(days[0], time(0), clock.CHINA)
-    last = datetime.combine(days[-1] + timedelta(days=1), time(0), clock.CHINA)
+    first = datetime.combine(days[0], time(0), clock.CHINA).astimezone(UTC)
+    last = datetime.combine(days[-1] + timedelta(days=1), time(0), clock.CHINA).astimezone(UTC)
     found = await db.execute(
         select(AssistSlot)
         .where(

@@ -49,6 +49,9 @@ def test_book_change_cancel_over_http(app: Starlette, database_url: str) -> None
     with person(app, "zhao-min") as citizen:
         page = citizen.get("/assist/book?thing=disability-services")
         assert page.status_code == 200
+        times = set(re.findall(r"<span>(\d\d:\d\d)</span>", page.text))
+        assert "09:00" in times and "16:30" in times  # China time, as published
+        assert times <= {f"{h:02d}:{m:02d}" for h in (9, 10, 11, 14, 15, 16) for m in (0, 30)}
         first, second = SLOT_RADIO.findall(page.text)[:2]
         booked = post(
             citizen,
