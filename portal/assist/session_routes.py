@@ -63,7 +63,8 @@ async def _context(request: Request, db: Any, session: AssistSession, role: str)
         "catalog": appstate.catalog(request).catalog,
         "chat": await services.chat_of(db, session),
         "shown_value": shown_value,
-        "problem": request.query_params.get("problem"),
+        "problems": {},
+        "kept": {},
         "duration": services.duration_minutes(session),
     }
     if session.status == "waiting":
@@ -111,18 +112,24 @@ async def _after(
     part: str,
     problem: str | None = None,
     status: int = 200,
+    kept: dict[str, str] | None = None,
 ) -> Response:
-    """htmx: the panel again (with the problem shown); otherwise back to the page."""
-    if request.headers.get("hx-request") == "true":
-        async with appstate.database(request)() as db:
-            fresh, role = await _session(request, db)
-            context = await _context(request, db, fresh, role)
-        context["problem"] = problem
-        return appstate.templates(request).render(
-            request, "assist/session.html", context, block=part, status_code=status
-        )
-    query = f"?problem={problem}" if problem else ""
-    return RedirectResponse(f"/assist/s/{session.public_id}{query}#{part}", status_code=303)
+    """htmx: the panel again; without it, back to the page, or (a problem) the page at once
+    with the message and what was typed kept, since a redirect would lose it."""
+    htmx = request.headers.get("hx-request") == "true"
+    if not htmx and problem is None:
+        return RedirectResponse(f"/assist/s/{session.public_id}#{part}", status_code=303)
+    async with appstate.database(request)() as db:
+        fresh, role = await _session(request, db)
+        context = await _context(request, db, fresh, role)
+    context["problems"], context["kept"] = ({part: problem} if problem else {}), kept or {}
+    return appstate.templates(request).render(
+        request,
+        "assist/session.html",
+        context,
+        block=part if htmx else None,
+        status_code=status,
+    )
 
 
 async def _refresh(request: Request, session: AssistSession, *parts: str) -> None:
@@ -144,7 +151,8 @@ async def chat(request: Request) -> Response:
             line = await services.add_chat(db, session, role, text)
     if problem is None:
         await live.publish(request, session.public_id, live.chat_event(role, text, line.sent_at))
-    return await _after(request, session, "chat", problem, 400 if problem else 200)
+    kept = {"text": text} if problem else None
+    return await _after(request, session, "chat", problem, 400 if problem else 200, kept)
 
 
 async def leave(request: Request) -> Response:
@@ -282,7 +290,8 @@ async def propose(request: Request) -> Response:
             problem = refused.code
     if problem is None:
         await _refresh(request, session, "proposals", "draft")
-    return await _after(request, session, "draft", problem, 400 if problem else 200)
+    kept = {"field": str(form.get("field", "")), "value": str(form.get("value", ""))}
+    return await _after(request, session, "draft", problem, 400 if problem else 200, kept)
 
 
 async def notes(request: Request) -> Response:
@@ -300,7 +309,8 @@ async def end(request: Request) -> Response:
     async with appstate.database(request)() as db:
         session = await _assistant_session(request, db)
         if outcome not in services.OUTCOMES:
-            return await _after(request, session, "notes", "outcome_missing", 400)
+            kept = {k: str(form.get(k, "")) for k in ("summary", "next_steps")}
+            return await _after(request, session, "notes", "outcome_missing", 400, kept)
         if session.status == "active":
             await services.end(
                 db,
