@@ -69,6 +69,7 @@ pytest: $(VENV)/.installed-dev translations
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python bench/page_weight.py
 	$(BIN)/python bench/relay_throughput.py --n 2000 --db $${BENCH_DB:-sqlite}
+	$(BIN)/python bench/assist_signalling.py --pairs 50 --rounds 40
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

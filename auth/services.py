@@ -19,6 +19,15 @@ ID_PURPOSE = "person.id_number"
 PHONE_PURPOSE = "person.phone"
 
 
+# Staff roles as the identity provider names them (the ``roles`` claim) → the portal's role.
+STAFF_ROLES = {"帮办员": "assistant", "assistant": "assistant"}
+
+
+def portal_roles(claimed: tuple[str, ...]) -> list[str]:
+    """The portal's roles for the claimed ones; a claim the portal does not know gives none."""
+    return sorted({STAFF_ROLES[role] for role in claimed if role in STAFF_ROLES})
+
+
 class ClaimsError(Exception):
     """The provider's claims cannot identify a person (missing or invalid)."""
 
@@ -79,7 +88,7 @@ async def upsert_person(
         )
         db.add(person)
     person.name = claims.name
-    person.roles = list(claims.roles)
+    person.roles = portal_roles(claims.roles)
     person.last_sign_in_at = now
     if rank(claims.level) > rank(person.highest_level):
         person.highest_level = claims.level

@@ -28,6 +28,12 @@ from portal.agents import routes as agents_routes
 from portal.applications import progress_routes, webhook_routes
 from portal.applications import routes as applications_routes
 from portal.applications.lookup import Limiter
+from portal.assist import background as assist_background
+from portal.assist import console as assist_console
+from portal.assist import live as assist_live
+from portal.assist import routes as assist_routes
+from portal.assist import session_routes as assist_session_routes
+from portal.assist.hub import make_hub
 from portal.catalog import routes as catalog_routes
 from portal.catalog.loader import Catalog, load_catalog
 from portal.catalog.services import CatalogService
@@ -77,10 +83,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.redis_url:  # a Redis connection belongs to the loop that opened it
+            app.state.assist_hub = make_hub(settings.redis_url)
         async with contextlib.AsyncExitStack() as stack:
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
+                await stack.enter_async_context(assist_background.reminders(app))
             yield
+        if settings.redis_url:
+            await app.state.assist_hub.close()
         await engine.dispose()
 
     routes = [
@@ -96,6 +107,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *notifications_routes.routes,
         *wallet_routes.routes,
         *wallet_public_routes.routes,
+        *assist_routes.routes,
+        *assist_session_routes.routes,
+        *assist_console.routes,
+        *assist_live.routes,
         *health.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -147,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.cipher = PersonalDataCipher(settings.data_key)
     sealed.configure(app.state.cipher)
     app.state.lookup_limiter = Limiter()
+    app.state.assist_hub = make_hub(settings.redis_url)
     app.state.wechat = WeChatGateway(
         settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret
     )

@@ -10,6 +10,15 @@ from portal.applications.models import (
     Upload,
     WebhookMessage,
 )
+from portal.assist.models import (
+    AssistBooking,
+    AssistConsent,
+    AssistMessage,
+    AssistSession,
+    AssistSlot,
+    CoFillProposal,
+    DraftChange,
+)
 from portal.notifications.models import Notification, NotificationPreference
 from portal.profile.models import Consent, ProfileEntry
 from portal.ratings.models import Rating
@@ -21,8 +30,15 @@ __all__ = [
     "Application",
     "ApplicationEvent",
     "ApplicationItem",
+    "AssistBooking",
+    "AssistConsent",
+    "AssistMessage",
+    "AssistSession",
+    "AssistSlot",
+    "CoFillProposal",
     "Consent",
     "Draft",
+    "DraftChange",
     "Enterprise",
     "EnterpriseRole",
     "ExpiryReminder",

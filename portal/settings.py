@@ -146,6 +146,26 @@ class Settings:
         if self.rating_rectify_days not in RECTIFY_PERIODS:
             raise ValueError("PORTAL_RATING_RECTIFY_DAYS: expected 5, 7 or 15")
 
+    redis_url: str = _doc(
+        "Redis URL (`redis://host:6379/0`) for live events across portal processes (assist "
+        "queue, co-fill, signalling); unset: within one process only",
+        default="",
+    )
+    assist_ice_urls: str = _doc(
+        "STUN/TURN URLs given to the video calls' browsers, space-separated "
+        "(`stun:turn.example.org:3478 turn:turn.example.org:3478?transport=udp`); unset: "
+        "direct connections only (same network)",
+        default="",
+    )
+    assist_turn_secret: str = _doc(
+        "coturn's `static-auth-secret`: TURN URLs get short-lived credentials made from it",
+        default="",
+    )
+    assist_slot_capacity: int = _doc(
+        "how many citizens the assistants can see in one booking slot (30 minutes)", default=2
+    )
+    assist_booking_days: int = _doc("how many working days ahead slots can be booked", default=5)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal import clock
 from portal.catalog.schema import LOCALES, Text
 from portal.forms import divisions
 from portal.i18n import LocaleInfo, Localized, locale_info, localize, translations
@@ -143,6 +144,9 @@ def make_environment(directory: Path = TEMPLATES_DIR) -> jinja2.Environment:
     )
     env.filters["percent"] = lambda value: "—" if value is None else f"{value:.0%}"
     env.filters["ltr"] = ltr
+    env.filters["china_time"] = lambda moment, fmt="%Y-%m-%d %H:%M": clock.china(moment).strftime(
+        fmt
+    )
     return env
 
 

@@ -86,6 +86,12 @@ RESIDENTS: tuple[Resident, ...] = (
         "410702245",
     ),
     Resident(
+        "huang-tao",
+        "河南省新乡市牧野区和平路 42 号院 3 号楼 502 室",
+        date(2019, 9, 3),
+        "410711062",
+    ),
+    Resident(
         "aierken-maimaiti",
         "河南省新乡市牧野区荣校路 60 号院 2 号楼 1 单元 301 室",
         date(2017, 2, 10),

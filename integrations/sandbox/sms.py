@@ -42,6 +42,7 @@ TEMPLATES: Mapping[str, str] = {
     "YJS_RATE": "您的“${thing}”已办结，欢迎登录对本次服务作出评价（好差评）。",
     "YJS_RECTIFIED": "您对“${thing}”的差评已整改完成，请登录对整改结果作出评价。",
     "YJS_LICENSE_EXPIRING": "您的证照“${license}”将于${date}到期，请及时办理延续或换领。",
+    "YJS_ASSIST_REMINDER": "您预约的“${thing}”远程帮办将于${time}开始，请届时登录进入视频帮办。",
 }
 PARAM_MAX_LENGTH = 35  # Aliyun's limit for a variable of a notification template
 _PHONE = re.compile(r"1[3-9]\d{9}")

@@ -18,6 +18,7 @@ from auth.actor import Actor
 from auth.guards import require_actor
 from portal.applications import parties, prefill_io, receipts, services, steps, uploads
 from portal.applications.models import Application, Draft, Upload
+from portal.assist import trail as assist_trail
 from portal.catalog.schema import Audience, OneThing
 from portal.forms.applicability import applicable_items, valid_answer
 from portal.forms.merged import materials_for, merged_form, shown
@@ -196,14 +197,16 @@ def _section_context(draft: Draft, thing: OneThing, key: str) -> dict[str, Any]:
 
 async def section(request: Request) -> Response:
     async with appstate.database(request)() as db:
-        draft, thing, _ = await _draft(request, db)
+        draft, thing, actor = await _draft(request, db)
         context = _section_context(draft, thing, request.path_params["section"])
         fields = context["section"].fields
         problems: dict[str, str] = {}
         if request.method == "POST":
             form = await request.form()
             typed = read_fields(_editable_shown(draft, fields, form), form)
+            before = dict(draft.values)
             services.save_values(draft, typed, appstate.settings(request).draft_days)
+            await assist_trail.citizen_edits(db, draft, actor.person_id, before)
             await db.commit()
             if form.get("action") == "save":
                 return RedirectResponse("/applications?saved=1", status_code=303)
@@ -237,13 +240,15 @@ async def section(request: Request) -> Response:
 async def autosave(request: Request) -> Response:
     """htmx saves each change as the person types; no validation, nothing lost."""
     async with appstate.database(request)() as db:
-        draft, thing, _ = await _draft(request, db)
+        draft, thing, actor = await _draft(request, db)
         context = _section_context(draft, thing, request.path_params["section"])
         form = await request.form()
         fields = [f for f in context["section"].fields if not _locked(draft, f.key)]
+        before = dict(draft.values)
         services.save_values(
             draft, read_fields(fields, form), appstate.settings(request).draft_days
         )
+        await assist_trail.citizen_edits(db, draft, actor.person_id, before)
         await db.commit()
     return _render(request, "applications/_saved.html", {"saved_at": datetime.now(UTC)})
 

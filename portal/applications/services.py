@@ -19,6 +19,7 @@ from portal.applications import package, progress, uploads
 from portal.applications.models import Application, ApplicationItem, Draft, Upload
 from portal.applications.package import Operator, Party
 from portal.applications.parties import id_tail
+from portal.assist import trail as assist_trail
 from portal.catalog.effects import Effect
 from portal.catalog.schema import OneThing
 from portal.forms.applicability import applicable_items
@@ -275,6 +276,7 @@ async def submit(
         db, handover.cipher, "intake.submit", application.public_id, envelope, application.id
     )
     progress.record(db, application, "portal.submitted")
+    await assist_trail.record_on_submit(db, application)
     draft.submitted_at = now
     await db.commit()
     return application

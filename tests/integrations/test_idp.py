@@ -332,7 +332,7 @@ def test_staff_roles_and_no_enterprise_for_an_agent(http: httpx2.Client, sandbox
     _, assistant = sign_in(http, sandbox, "zheng-hong")
     _, agent = sign_in(http, sandbox, "wu-lei")
 
-    assert userinfo(http, sandbox, assistant["access_token"]).json()["roles"] == ["assistant"]
+    assert userinfo(http, sandbox, assistant["access_token"]).json()["roles"] == ["帮办员"]
     assert "enterprise" not in userinfo(http, sandbox, agent["access_token"]).json()
 
 

@@ -48,7 +48,7 @@ def test_levels_roles_and_enterprise() -> None:
     assert representative.enterprise.uscc.startswith("91410700")
     assert representative.enterprise.name == "新乡市牧野区好味道餐饮有限公司"
     assert representative.enterprise.role == "legal_representative"
-    assert [p.name for p in PEOPLE if p.roles] == ["郑红"]
+    assert [p.name for p in PEOPLE if p.roles] == ["郑红", "黄涛"]
     agent = person_by_sub("wu-lei")
     assert agent is not None and agent.enterprise is None
 
