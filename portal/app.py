@@ -28,7 +28,6 @@ from portal.agents import routes as agents_routes
 from portal.applications import progress_routes, webhook_routes
 from portal.applications import routes as applications_routes
 from portal.applications.lookup import Limiter
-from portal.assist import background as assist_background
 from portal.assist import console as assist_console
 from portal.assist import live as assist_live
 from portal.assist import routes as assist_routes
@@ -88,7 +87,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with contextlib.AsyncExitStack() as stack:
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
-                await stack.enter_async_context(assist_background.reminders(app))
             yield
         if settings.redis_url:
             await app.state.assist_hub.close()

@@ -1,5 +1,5 @@
 """Wiring: the relay's handlers from the settings, and the loops a relay process runs (the
-worker, and reconciliation once a minute)."""
+worker, reconciliation once a minute, and the periodic chores)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,37 +27,42 @@ from portal.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 RECONCILE_EVERY = 60.0
+ASSIST_EVERY = 60.0  # bookings are reminded two hours ahead; a minute late is fine
+
+
+@dataclass(frozen=True)
+class Chore:
+    """Housekeeping the reconciling relay process runs every ``every`` seconds: the wallet's
+    expiry reminders, the assist booking reminders. Each is idempotent, should several
+    processes reconcile, and returns how many outbox rows it queued."""
+
+    name: str
+    run: Callable[[], Awaitable[int]]
+    every: float
 
 
 @dataclass
 class Relay:
     worker: RelayWorker
     api: IntakeApi
-    # The wallet's expiry reminders ride on the reconciling process: one periodic sweep,
-    # idempotent should several processes reconcile.
-    reminders: Callable[[], Awaitable[int]] | None = None
-    reminder_every: float = 3600.0
+    chores: list[Chore] = field(default_factory=list)
 
     async def run(self, stop: asyncio.Event, *, reconciling: bool = True) -> None:
         loops = [self.worker.run(stop)]
         if reconciling:
             loops.append(self._reconcile_loop(stop))
-            if self.reminders is not None:
-                loops.append(self._reminder_loop(stop, self.reminders))
+            loops.extend(self._chore_loop(stop, chore) for chore in self.chores)
         await asyncio.gather(*loops)
 
-    async def _reminder_loop(
-        self, stop: asyncio.Event, sweep: Callable[[], Awaitable[int]]
-    ) -> None:
+    async def _chore_loop(self, stop: asyncio.Event, chore: Chore) -> None:
         while not stop.is_set():
             try:
-                queued = await sweep()
-                if queued:
+                if await chore.run():
                     self.worker.wake()
-            except Exception:
-                log.exception("wallet reminder sweep failed; trying again later")
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("%s failed; trying again later", chore.name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.reminder_every)
+                await asyncio.wait_for(stop.wait(), chore.every)
 
     async def _reconcile_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -100,32 +105,38 @@ async def relay_for(
     options = options or RelayOptions(lease=timedelta(seconds=settings.relay_lease_seconds))
     worker = RelayWorker(sessionmaker, cipher, handlers, metrics, options)
     try:
-        yield Relay(
-            worker,
-            api,
-            reminders=reminder_sweep(settings, sessionmaker, cipher),
-            reminder_every=settings.wallet_reminder_minutes * 60.0,
-        )
+        yield Relay(worker, api, chores(settings, sessionmaker, cipher))
     finally:
         await api.aclose()
         await sms.close()
 
 
-def reminder_sweep(
+def chores(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], cipher: PersonalDataCipher
-) -> Callable[[], Awaitable[int]]:
+) -> list[Chore]:
+    from portal.assist import bookings
+    from portal.assist import services as assist
     from portal.catalog.loader import load_catalog
     from portal.wallet import reminders, services, verification
 
-    renewals: dict[str, str] = {}
+    catalog = load_catalog(settings.catalog_dir)
+    renewals = services.renewals(catalog)
+    thing_names = {thing.code: str(thing.name.zh_Hans) for thing in catalog.things.values()}
 
-    async def sweep() -> int:
-        if not renewals:
-            renewals.update(services.renewals(load_catalog(settings.catalog_dir)))
+    async def wallet_reminders() -> int:
         async with sessionmaker() as db:
             await verification.prune(db)
             await db.commit()
         library = services.library(settings)
         return await reminders.sweep(sessionmaker, cipher, library, services.today(), renewals)
 
-    return sweep
+    async def assist_housekeeping() -> int:
+        async with sessionmaker() as db:
+            queued = await bookings.send_reminders(db, cipher, thing_names)
+            await assist.expire_waiting(db)
+        return queued
+
+    return [
+        Chore("wallet reminders", wallet_reminders, settings.wallet_reminder_minutes * 60.0),
+        Chore("assist reminders", assist_housekeeping, ASSIST_EVERY),
+    ]

@@ -15,7 +15,7 @@ from integrations.licenses import LicenseLibrary
 from portal import clock
 from portal.applications.models import OutboxMessage
 from portal.notifications.models import Notification
-from portal.relay.runner import reminder_sweep
+from portal.relay.runner import chores
 from portal.settings import Settings
 from portal.wallet import reminders, services
 from portal.wallet.models import ExpiryReminder
@@ -134,8 +134,11 @@ def test_reminders_go_out_once_at_30_and_once_at_7_days(
     assert call(queued) == 2  # and two WeChat subscribe messages, under notify.wechat
 
 
-def test_the_relay_sweep_is_wired_from_the_settings(
+def test_the_relay_chores_are_wired_from_the_settings(
     client: TestClient, app: Starlette, settings: Settings
 ) -> None:
-    sweep = reminder_sweep(settings, app.state.sessionmaker, app.state.cipher)
-    assert client.portal.call(sweep) >= 0  # type: ignore[union-attr]
+    found = chores(settings, app.state.sessionmaker, app.state.cipher)
+    assert [chore.name for chore in found] == ["wallet reminders", "assist reminders"]
+    assert found[0].every == settings.wallet_reminder_minutes * 60.0
+    for chore in found:
+        assert client.portal.call(chore.run) >= 0  # type: ignore[union-attr]
