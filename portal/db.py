@@ -8,6 +8,8 @@ from sqlalchemy import MetaData, NullPool, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+from portal.db_sqlite import use_utc_datetimes
+
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -31,6 +33,7 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        use_utc_datetimes(engine.dialect)
     return engine
 
 
