@@ -27,7 +27,6 @@ from portal import health, sealed
 from portal.agents import routes as agents_routes
 from portal.applications import progress_routes, webhook_routes
 from portal.applications import routes as applications_routes
-from portal.applications.lookup import Limiter
 from portal.catalog import routes as catalog_routes
 from portal.catalog.loader import Catalog, load_catalog
 from portal.catalog.services import CatalogService
@@ -43,6 +42,7 @@ from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
 from portal.web.metrics import Metrics, MetricsMiddleware
 from portal.web.preferences import PreferencesMiddleware
+from portal.web.ratelimit import RateLimiter, Rule, counter_for
 from portal.web.request_id import RequestIdMiddleware
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
             yield
+        await app.state.limiter.aclose()
         await engine.dispose()
 
     routes = [
@@ -140,9 +141,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.oauth = make_oauth(settings)
     app.state.cipher = PersonalDataCipher(settings.data_key)
     sealed.configure(app.state.cipher)
-    app.state.lookup_limiter = Limiter()
+    app.state.limiter = RateLimiter(
+        counter_for(sessionmaker, settings.redis_url),
+        settings.secret_key,
+        {
+            "sign_in": Rule.parse(settings.sign_in_rate_limit),
+            "lookup": Rule.parse(settings.lookup_rate_limit),
+        },
+    )
     app.state.wechat = WeChatGateway(
-        settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret
+        settings.wechat_api_url,
+        settings.wechat_appid,
+        settings.wechat_secret,
+        redis_url=settings.redis_url,
     )
     return app
 

@@ -12,6 +12,7 @@ from portal.applications.models import (
 )
 from portal.notifications.models import Notification, NotificationPreference
 from portal.profile.models import Consent, ProfileEntry
+from portal.web.ratelimit import RateLimitHit
 from portal.web.sessions import WebSession
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "ProfileEntry",
+    "RateLimitHit",
     "Upload",
     "WeChatBinding",
     "WebSession",

@@ -124,6 +124,26 @@ class Settings:
     max_upload_bytes: int = _doc("largest uploaded file", default=10 * 1024 * 1024)
     draft_days: int = _doc("drafts not touched for this many days expire", default=30)
     log_level: str = _doc("log level of the JSON logs on stderr", default="INFO")
+    redis_url: str = _doc(
+        "Redis shared by every portal process (`redis://host:6379/0`): rate-limit counters; "
+        "unset: they live in the database",
+        default="",
+    )
+    sign_in_rate_limit: str = _doc(
+        "sign-in starts allowed per client address, TRIES/SECONDS (an office or a mobile "
+        "carrier's NAT may put many people behind one address)",
+        default="30/600",
+    )
+    lookup_rate_limit: str = _doc(
+        "progress lookups by number allowed per client address, TRIES/SECONDS (each guesses "
+        "6 characters of an ID number)",
+        default="10/600",
+    )
+    forwarded_allow_ips: str = _doc(
+        "comma-separated addresses of the load balancers whose X-Forwarded-For/-Proto "
+        "headers are trusted (`*` for any); the client address decides rate limits",
+        default="127.0.0.1",
+    )
     max_body_bytes: int = _doc(
         "largest form body read for the CSRF check (bigger ones are refused)",
         default=20 * 1024 * 1024,
