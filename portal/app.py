@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     sessionmaker = make_sessionmaker(engine)
     templates = Templates()
     metrics = Metrics()
+    cipher = PersonalDataCipher(settings.data_key)
 
     async def reject_csrf(request: Request, problem: str) -> Response:
         return templates.render(request, "errors/csrf.html", {"problem": problem}, status_code=403)
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https=settings.https,
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_max_hours),
+            cipher=cipher,
         ),
         Middleware(ActorMiddleware, sessionmaker=sessionmaker),
     ]
@@ -139,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = templates
     app.state.metrics = metrics
     app.state.oauth = make_oauth(settings)
-    app.state.cipher = PersonalDataCipher(settings.data_key)
+    app.state.cipher = cipher
     sealed.configure(app.state.cipher)
     app.state.limiter = RateLimiter(
         counter_for(sessionmaker, settings.redis_url),
