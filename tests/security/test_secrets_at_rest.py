@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
@@ -118,6 +119,11 @@ class _Inside(logging.Filter):
 
 def test_no_personal_number_or_token_in_clear(live: Live, written_logs: io.StringIO) -> None:
     with TestClient(live.app, base_url=live.url) as citizen:
+        # Enter from the mini-program first: progress also goes out as WeChat messages.
+        code = httpx2.post(
+            f"{live.sandbox_url}/wechat/sandbox/login", params={"person": "li-na"}, timeout=10
+        ).json()["code"]
+        assert citizen.get(f"/auth/wechat?code={code}").status_code == 200
         path = apply_newborn(citizen)
         public_id = path.rsplit("/", 1)[1]
         deadline = time.monotonic() + 60
@@ -128,6 +134,7 @@ def test_no_personal_number_or_token_in_clear(live: Live, written_logs: io.Strin
             time.sleep(0.2)
         assert found.status == "concluded", "the platform did not conclude in time"
         assert "已发送" in citizen.get(path).text  # notifications went out
+        assert "微信小程序，绑定于" in citizen.get("/profile").text
         cookies = [c.value for c in citizen.cookies.jar]
         with TestClient(live.app, base_url=live.url) as stranger:
             token = csrf_token_from(stranger.get("/track").text)
