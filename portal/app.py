@@ -65,9 +65,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return templates.render(
+        response = templates.render(
             request, "errors/error.html", {"status": status}, status_code=status
         )
+        # Keep what the exception says about the request (a 405's Allow, RFC 9110).
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
