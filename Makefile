@@ -7,6 +7,8 @@ PORTAL_PORT ?= 8000
 # tests need Chromium too.
 RUN_APT_PACKAGES := fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 APT_PACKAGES := $(RUN_APT_PACKAGES) chromium
+# `make bench` drives the pages with wrk.
+BENCH_APT_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PO_FILES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
@@ -67,7 +69,10 @@ pytest: $(VENV)/.installed-dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev translations
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_APT_PACKAGES)"
 	$(BIN)/python bench/page_weight.py
+	for db in $$(echo $${BENCH_DB:-sqlite} | sed 's/both/sqlite postgres/'); do \
+	  $(BIN)/python bench/page_throughput.py --db $$db || exit 1; done
 	$(BIN)/python bench/relay_throughput.py --n 2000 --db $${BENCH_DB:-sqlite}
 
 clean:

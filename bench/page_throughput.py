@@ -15,8 +15,9 @@ before each measurement is recorded ("others": this machine is shared); ratios a
 to read, not absolute numbers.
 
 Run: `make bench-pages` or `.venv/bin/python bench/page_throughput.py [--workers 1 2]
-[--connections 64] [--duration 10] [--repeat 1] [--db sqlite|postgres]`. The summary goes to
-stdout and bench/results/page_throughput.json; the last lines are `name: value unit`.
+[--connections 64] [--duration 10] [--repeat 1] [--db sqlite|postgres] [--profile DIR]`.
+The summary goes to stdout and bench/results/page_throughput-<db>.json. PostgreSQL: a database
+`scale_page_bench` on 127.0.0.1 (user postgres), dropped and recreated for every run.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
+from bench import relay_throughput  # noqa: E402
 from bench.relay_throughput import (  # noqa: E402
     Processes,
     Setup,
@@ -54,6 +56,9 @@ from bench.relay_throughput import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results" / "page_throughput.json"
+# Our own PostgreSQL database (dropped and recreated per run), never `test` or the relay's.
+relay_throughput.PG_DB = "scale_page_bench"
+relay_throughput.PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/scale_page_bench"
 GOAL_SHARE = 0.5
 GOAL_P99_MS = 50.0
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -167,14 +172,42 @@ def measure(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    spies = [spy(pid, f"{workers}w-{page}-{target}-{n}", seconds) for n, pid in enumerate(pids)]
     try:
         output = wrk(base + path, session, connections, seconds)
     finally:
         stop.set()
         sampler.join()
+        for running in spies:
+            if running is not None:
+                running.wait(30)
     result.rss_mb_under_load = [peak[pid] for pid in pids]
     result.rps, result.p50_ms, result.p99_ms, result.requests, result.bad = parse_wrk(output)
     return result
+
+
+PROFILE_DIR: Path | None = None
+
+
+def spy(pid: int, name: str, seconds: float) -> subprocess.Popen[bytes] | None:
+    """With --profile: py-spy samples the process while wrk runs (collapsed stacks)."""
+    if PROFILE_DIR is None:
+        return None
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--format",
+        "raw",
+        "--nonblocking",
+        "-d",
+        str(round(seconds) - 1),
+        "-p",
+        str(pid),
+        "-o",
+        str(PROFILE_DIR / f"{name}.txt"),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def submit_one(base: str) -> tuple[str, str]:
@@ -339,7 +372,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--profile", type=Path, help="py-spy every measured process into DIR")
     args = parser.parse_args()
+    global PROFILE_DIR
+    PROFILE_DIR = args.profile
     if shutil.which("wrk") is None:
         print("wrk is missing: `make apt-deps` installs it (Debian package wrk)", file=sys.stderr)
         return 1
@@ -354,7 +390,7 @@ def main() -> int:
         if args.db == "postgres":
             drop_bench_database()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    RESULTS.with_name(f"page_throughput-{args.db}.json").write_text(
         json.dumps(
             {
                 "started": started,
