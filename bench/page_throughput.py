@@ -47,6 +47,7 @@ from bench.relay_throughput import (  # noqa: E402
     Setup,
     _csrf,
     background_busy,
+    cpu_snapshot,
     drop_bench_database,
     free_port,
     fresh_database,
@@ -76,6 +77,9 @@ class Measure:
     requests: int = 0
     bad: int = 0  # non-2xx/3xx answers and socket errors
     others_before: float = 0.0
+    # CPU time of the server's process tree (and, for the portal on PostgreSQL, of the
+    # database) per request served: steadier than req/s on a shared machine.
+    cpu_ms_per_request: float = 0.0
     rss_mb_at_rest: list[float] = field(default_factory=list)
     rss_mb_under_load: list[float] = field(default_factory=list)
 
@@ -173,6 +177,8 @@ def measure(
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     spies = [spy(pid, f"{workers}w-{page}-{target}-{n}", seconds) for n, pid in enumerate(pids)]
+    roots = {f"w{n}": pid for n, pid in enumerate(pids)}
+    before = cpu_snapshot(roots)
     try:
         output = wrk(base + path, session, connections, seconds)
     finally:
@@ -181,8 +187,13 @@ def measure(
         for running in spies:
             if running is not None:
                 running.wait(30)
+    after = cpu_snapshot(roots)
     result.rss_mb_under_load = [peak[pid] for pid in pids]
     result.rps, result.p50_ms, result.p99_ms, result.requests, result.bad = parse_wrk(output)
+    used = sum(after[name] - before[name] for name in roots)
+    if target == "portal":
+        used += after["postgres"] - before["postgres"]
+    result.cpu_ms_per_request = round(1000 * used / max(result.requests, 1), 2)
     return result
 
 
@@ -336,33 +347,63 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
 def _line(m: Measure) -> str:
     return (
         f"{m.workers}w c{m.connections} {m.page:8} {m.target:7} {m.rps:8.1f} req/s "
-        f"p50 {m.p50_ms:6.1f} ms p99 {m.p99_ms:6.1f} ms bad {m.bad} others {m.others_before:.0%} "
+        f"p50 {m.p50_ms:6.1f} ms p99 {m.p99_ms:6.1f} ms cpu {m.cpu_ms_per_request:5.2f} ms/req "
+        f"bad {m.bad} others {m.others_before:.0%} "
         f"rss {m.rss_mb_at_rest}→{m.rss_mb_under_load} MB"
     )
 
 
-def _best(results: list[Measure], key: tuple[int, int, str, str]) -> Measure:
-    found = [m for m in results if (m.workers, m.connections, m.page, m.target) == key]
-    return max(found, key=lambda m: m.rps)
+def pairs(results: list[Measure]) -> dict[tuple[int, int, str], list[tuple[Measure, Measure]]]:
+    """(portal, ceiling) measured back to back, by (workers, connections, page)."""
+    found: dict[tuple[int, int, str], list[tuple[Measure, Measure]]] = {}
+    waiting: dict[tuple[int, int, str], Measure] = {}
+    for m in results:
+        key = (m.workers, m.connections, m.page)
+        if m.target == "portal":
+            waiting[key] = m
+        elif key in waiting:
+            found.setdefault(key, []).append((waiting.pop(key), m))
+    return found
 
 
 def summary(results: list[Measure]) -> list[str]:
-    """One row per (workers, connections, page): the best of the repeats for each target."""
+    """One row per (workers, connections, page): of its back-to-back pairs, the one other
+    processes disturbed least, with the range of every pair's share in brackets."""
     rows = []
-    keys = sorted({(m.workers, m.connections, m.page) for m in results}, key=str)
-    for workers, connections, page in keys:
-        portal = _best(results, (workers, connections, page, "portal"))
-        ceiling = _best(results, (workers, connections, page, "ceiling"))
+    for (workers, connections, page), found in sorted(pairs(results).items(), key=str):
+        shares = [p.rps / c.rps for p, c in found if c.rps]
+        cpu = [
+            c.cpu_ms_per_request / p.cpu_ms_per_request for p, c in found if p.cpu_ms_per_request
+        ]
+        portal, ceiling = min(found, key=lambda pc: max(pc[0].others_before, pc[1].others_before))
         share = portal.rps / ceiling.rps if ceiling.rps else 0.0
         met = share >= GOAL_SHARE and portal.p99_ms <= GOAL_P99_MS
+        cpu_share = f"**{sum(cpu) / len(cpu):.0%}**" if cpu else "—"
         rows.append(
             f"| {workers} | {connections} | {page} | {portal.rps:.0f} | {ceiling.rps:.0f} | "
-            f"**{share:.0%}** | {portal.p50_ms:.0f} / {portal.p99_ms:.0f} | "
+            f"**{share:.0%}** ({min(shares):.0%}–{max(shares):.0%}) | "
+            f"{portal.p50_ms:.0f} / {portal.p99_ms:.0f} | "
             f"{ceiling.p50_ms:.0f} / {ceiling.p99_ms:.0f} | "
+            f"{portal.cpu_ms_per_request:.2f} / {ceiling.cpu_ms_per_request:.2f} | "
+            f"{cpu_share} | "
             f"{max(portal.others_before, ceiling.others_before):.0%} | "
             f"{'yes' if met else 'no'} |"
         )
     return rows
+
+
+def print_summary(results: list[Measure]) -> None:
+    print(
+        "| workers | connections | page | portal req/s | ceiling req/s | share (all pairs) | "
+        "portal p50 / p99 ms | ceiling p50 / p99 ms | CPU ms per request portal / ceiling | "
+        "CPU share (mean) | others | goal met |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(summary(results)))
+    for m in results:
+        if m.target == "portal":
+            rest, load = max(m.rss_mb_at_rest), max(m.rss_mb_under_load)
+            print(f"rss_{m.workers}w_{m.page}: {rest} → {load} MB")
 
 
 def main() -> int:
@@ -373,7 +414,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--profile", type=Path, help="py-spy every measured process into DIR")
+    parser.add_argument("--summarise", type=Path, help="print the summary of a results file")
     args = parser.parse_args()
+    if args.summarise:
+        runs = json.loads(args.summarise.read_text())["runs"]
+        print_summary([Measure(**run) for run in runs])
+        return 0
     global PROFILE_DIR
     PROFILE_DIR = args.profile
     if shutil.which("wrk") is None:
@@ -402,16 +448,7 @@ def main() -> int:
             ensure_ascii=False,
         )
     )
-    print(
-        "| workers | connections | page | portal req/s | ceiling req/s | share | "
-        "portal p50 / p99 ms | ceiling p50 / p99 ms | others | goal met |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(summary(results)))
-    for m in results:
-        if m.target == "portal":
-            rest, load = max(m.rss_mb_at_rest), max(m.rss_mb_under_load)
-            print(f"rss_{m.workers}w_{m.page}: {rest} → {load} MB")
+    print_summary(results)
     return 0
 
 
