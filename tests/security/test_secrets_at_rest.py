@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from starlette.testclient import TestClient
 
+from auth.models import WeChatBinding
 from integrations.sandbox.people import PEOPLE
 from portal.db import Base
 from portal.settings import Settings
@@ -84,6 +85,13 @@ async def _every_cell(live: Live) -> list[tuple[str, str]]:
     return cells
 
 
+async def _unbind_wechat(live: Live, sub: str) -> None:
+    person = next(p for p in PEOPLE if p.sub == sub)
+    async with live.sessionmaker() as db:
+        await db.execute(delete(WeChatBinding).where(WeChatBinding.openid == person.wechat_openid))
+        await db.commit()
+
+
 def _findings(texts: list[tuple[str, str]], needles: dict[str, str]) -> list[str]:
     found = []
     for where, stored in texts:
@@ -119,7 +127,9 @@ class _Inside(logging.Filter):
 
 def test_no_personal_number_or_token_in_clear(live: Live, written_logs: io.StringIO) -> None:
     with TestClient(live.app, base_url=live.url) as citizen:
-        # Enter from the mini-program first: progress also goes out as WeChat messages.
+        # Enter from the mini-program first: progress also goes out as WeChat messages. An
+        # earlier test may have bound her WeChat to her account at another issuer: unbind.
+        live.call(lambda: _unbind_wechat(live, "li-na"))
         code = httpx2.post(
             f"{live.sandbox_url}/wechat/sandbox/login", params={"person": "li-na"}, timeout=10
         ).json()["code"]
