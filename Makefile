@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PO_FILES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench clean
+.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench lighthouse clean
 
 run: $(VENV)/.installed translations run-apt-deps
 	PORTAL_PORT=$(PORTAL_PORT) $(BIN)/portal run
@@ -74,6 +74,10 @@ bench: $(VENV)/.installed-dev translations
 	for db in $$(echo $${BENCH_DB:-sqlite} | sed 's/both/sqlite postgres/'); do \
 	  $(BIN)/python bench/page_throughput.py --db $$db || exit 1; done
 	$(BIN)/python bench/relay_throughput.py --n 2000 --db $${BENCH_DB:-sqlite}
+
+# Lighthouse (npm, installed into var/lighthouse on first use) on Debian's Chromium.
+lighthouse: $(VENV)/.installed-dev translations apt-deps
+	$(BIN)/python bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
