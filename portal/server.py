@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 
@@ -32,9 +33,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
             file=sys.stderr,
         )
         return 1
+    made = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # /metrics must count every worker's requests, whichever worker the scrape reaches.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="portal-metrics-")
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="portal-metrics-")
     uvicorn.run(
         "portal.server:app_factory",
         factory=True,
@@ -46,6 +48,8 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
         access_log=False,  # RequestIdMiddleware writes the structured access log
         log_config=None,
     )
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
     return 0
 
 
