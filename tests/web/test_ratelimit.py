@@ -87,3 +87,11 @@ def test_a_limit_is_tries_per_seconds() -> None:
     for bad in ("10", "ten/600", "0/600", "5/0", ""):
         with pytest.raises(ValueError, match="TRIES/SECONDS"):
             Rule.parse(bad)
+
+
+def test_an_unreachable_store_lets_people_through(settings: Settings) -> None:
+    from tests.integrations.helpers import free_port
+
+    down = replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/4")
+    with TestClient(create_app(down)) as client:
+        assert client.get("/auth/login", follow_redirects=False).status_code == 302
