@@ -29,6 +29,14 @@ from tests.relay.live import Live, application, apply_newborn, live_portal
 # The stand-ins for outside systems, and the test's own servers for them (the portal's server
 # writes no uvicorn access log: RequestIdMiddleware writes it, without query strings).
 OUTSIDE = ("integrations.sandbox", "uvicorn.access", "aiosqlite")
+# Delivered by post: the recipient's mobile number and address travel with the application.
+BY_POST = {
+    "f.delivery_method": "mail",
+    "f.delivery_address.province": "41",
+    "f.delivery_address.city": "4107",
+    "f.delivery_address.county": "410702",
+    "f.delivery_address.street": "人民路 1 号",
+}
 JWT = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]+")
 
 
@@ -134,7 +142,7 @@ def test_no_personal_number_or_token_in_clear(live: Live, written_logs: io.Strin
             f"{live.sandbox_url}/wechat/sandbox/login", params={"person": "li-na"}, timeout=10
         ).json()["code"]
         assert citizen.get(f"/auth/wechat?code={code}").status_code == 200
-        path = apply_newborn(citizen)
+        path = apply_newborn(citizen, typed=BY_POST)
         public_id = path.rsplit("/", 1)[1]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
