@@ -7,11 +7,13 @@ PORTAL_PORT ?= 8000
 # tests need Chromium too.
 RUN_APT_PACKAGES := fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 APT_PACKAGES := $(RUN_APT_PACKAGES) chromium
+# `make bench` drives the pages with wrk.
+BENCH_APT_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PO_FILES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench clean
+.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench lighthouse clean
 
 run: $(VENV)/.installed translations run-apt-deps
 	PORTAL_PORT=$(PORTAL_PORT) $(BIN)/portal run
@@ -67,9 +69,16 @@ pytest: $(VENV)/.installed-dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev translations
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_APT_PACKAGES)"
 	$(BIN)/python bench/page_weight.py
+	for db in $$(echo $${BENCH_DB:-sqlite} | sed 's/both/sqlite postgres/'); do \
+	  $(BIN)/python bench/page_throughput.py --db $$db || exit 1; done
 	$(BIN)/python bench/relay_throughput.py --n 2000 --db $${BENCH_DB:-sqlite}
 	$(BIN)/python bench/assist_signalling.py --pairs 50 --rounds 40
+
+# Lighthouse (npm, installed into var/lighthouse on first use) on Debian's Chromium.
+lighthouse: $(VENV)/.installed-dev translations apt-deps
+	$(BIN)/python bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -31,6 +31,10 @@ def _problem(request: Request, problem: str, status: int = 400, **extra: Any) ->
 
 
 async def login(request: Request) -> Response:
+    # Each start writes a session and sends the person to the identity provider: a flood of
+    # them costs both.
+    if not await appstate.limiter(request).allow("sign_in", appstate.client_address(request)):
+        return _problem(request, "too_many", status=429)
     next_path = safe_next(request.query_params.get("next"))
     level = request.query_params.get("acr")
     request.session["next"] = next_path

@@ -27,7 +27,6 @@ from portal import health, sealed
 from portal.agents import routes as agents_routes
 from portal.applications import progress_routes, webhook_routes
 from portal.applications import routes as applications_routes
-from portal.applications.lookup import Limiter
 from portal.assist import console as assist_console
 from portal.assist import live as assist_live
 from portal.assist import routes as assist_routes
@@ -51,6 +50,7 @@ from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
 from portal.web.metrics import Metrics, MetricsMiddleware
 from portal.web.preferences import PreferencesMiddleware
+from portal.web.ratelimit import RateLimiter, Rule, counter_for
 from portal.web.request_id import RequestIdMiddleware
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware
@@ -66,15 +66,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     sessionmaker = make_sessionmaker(engine)
     templates = Templates()
     metrics = Metrics()
+    cipher = PersonalDataCipher(settings.data_key)
 
     async def reject_csrf(request: Request, problem: str) -> Response:
         return templates.render(request, "errors/csrf.html", {"problem": problem}, status_code=403)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return templates.render(
+        response = templates.render(
             request, "errors/error.html", {"status": status}, status_code=status
         )
+        # Keep what the exception says about the request (a 405's Allow, RFC 9110).
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
@@ -90,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         if settings.redis_url:
             await app.state.assist_hub.close()
+        await app.state.limiter.aclose()
         await engine.dispose()
 
     routes = [
@@ -137,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https=settings.https,
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_max_hours),
+            cipher=cipher,
         ),
         Middleware(ActorMiddleware, sessionmaker=sessionmaker),
     ]
@@ -157,12 +163,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = templates
     app.state.metrics = metrics
     app.state.oauth = make_oauth(settings)
-    app.state.cipher = PersonalDataCipher(settings.data_key)
+    app.state.cipher = cipher
     sealed.configure(app.state.cipher)
-    app.state.lookup_limiter = Limiter()
     app.state.assist_hub = make_hub(settings.redis_url)
+    app.state.limiter = RateLimiter(
+        counter_for(sessionmaker, settings.redis_url),
+        settings.secret_key,
+        {
+            "sign_in": Rule.parse(settings.sign_in_rate_limit),
+            "lookup": Rule.parse(settings.lookup_rate_limit),
+        },
+    )
     app.state.wechat = WeChatGateway(
-        settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret
+        settings.wechat_api_url,
+        settings.wechat_appid,
+        settings.wechat_secret,
+        redis_url=settings.redis_url,
     )
     return app
 

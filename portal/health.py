@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from portal.db import ping
 from portal.relay import outbox
+from portal.web.metrics import exposition
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,7 @@ async def metrics(request: Request) -> Response:
     metrics.outbox_pending.set(found.pending)
     metrics.outbox_failed.set(found.failed)
     metrics.outbox_oldest_age.set(found.oldest_age_seconds)
-    body = generate_latest(metrics.registry)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(metrics), media_type=CONTENT_TYPE_LATEST)
 
 
 routes = [

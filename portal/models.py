@@ -23,6 +23,7 @@ from portal.notifications.models import Notification, NotificationPreference
 from portal.profile.models import Consent, ProfileEntry
 from portal.ratings.models import Rating
 from portal.wallet.models import ExpiryReminder, UsageEntry, UseGrant, VerificationToken
+from portal.web.ratelimit import RateLimitHit
 from portal.web.sessions import WebSession
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Person",
     "ProfileEntry",
     "Rating",
+    "RateLimitHit",
     "Upload",
     "UsageEntry",
     "UseGrant",

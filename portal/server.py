@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 
 import uvicorn
 
@@ -31,6 +33,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
             file=sys.stderr,
         )
         return 1
+    made = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics must count every worker's requests, whichever worker the scrape reaches.
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="portal-metrics-")
     uvicorn.run(
         "portal.server:app_factory",
         factory=True,
@@ -38,9 +44,12 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
         port=port or settings.port,
         workers=workers,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,  # RequestIdMiddleware writes the structured access log
         log_config=None,
     )
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
     return 0
 
 

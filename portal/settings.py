@@ -132,6 +132,27 @@ class Settings:
         "how often the reconciling relay sweeps the wallets for licenses expiring in 30 and 7 days",
         default=60,
     )
+    redis_url: str = _doc(
+        "Redis shared by every portal process (`redis://host:6379/0`): rate-limit counters, "
+        "the WeChat access token, live events (assist queue, co-fill, signalling); unset: "
+        "counters live in the database and live events within one process",
+        default="",
+    )
+    sign_in_rate_limit: str = _doc(
+        "sign-in starts allowed per client address, TRIES/SECONDS (an office or a mobile "
+        "carrier's NAT may put many people behind one address)",
+        default="30/600",
+    )
+    lookup_rate_limit: str = _doc(
+        "progress lookups by number allowed per client address, TRIES/SECONDS (each guesses "
+        "6 characters of an ID number)",
+        default="10/600",
+    )
+    forwarded_allow_ips: str = _doc(
+        "comma-separated addresses of the load balancers whose X-Forwarded-For/-Proto "
+        "headers are trusted (`*` for any); the client address decides rate limits",
+        default="127.0.0.1",
+    )
     max_body_bytes: int = _doc(
         "largest form body read for the CSRF check (bigger ones are refused)",
         default=20 * 1024 * 1024,
@@ -146,11 +167,6 @@ class Settings:
         if self.rating_rectify_days not in RECTIFY_PERIODS:
             raise ValueError("PORTAL_RATING_RECTIFY_DAYS: expected 5, 7 or 15")
 
-    redis_url: str = _doc(
-        "Redis URL (`redis://host:6379/0`) for live events across portal processes (assist "
-        "queue, co-fill, signalling); unset: within one process only",
-        default="",
-    )
     assist_ice_urls: str = _doc(
         "STUN/TURN URLs given to the video calls' browsers, space-separated "
         "(`stun:turn.example.org:3478 turn:turn.example.org:3478?transport=udp`); unset: "

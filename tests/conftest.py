@@ -90,6 +90,9 @@ def settings(
         registry_api_base=f"{sandbox.url}/registry/api/v1",
         integrations_api_key="sandbox-api-key",
         upload_dir=tmp_path_factory.mktemp("uploads"),
+        # Every test signs in from the same address; tests/web/test_ratelimit.py sets its own.
+        sign_in_rate_limit="100000/600",
+        lookup_rate_limit="100000/600",
         # No sandbox platform behind http://testserver: tests that relay start their own.
         relay_in_process=False,
     )

@@ -26,3 +26,16 @@ def test_rows_written_before_sealing_still_read() -> None:
     assert SealedJSON().process_result_value({"child_name": "张小宝"}, DIALECT) == {
         "child_name": "张小宝"
     }
+
+
+def test_columns_holding_what_people_typed_or_their_contact_are_sealed() -> None:
+    from portal.applications.models import Application, Draft
+
+    for column in (
+        Draft.values,
+        Draft.prefilled,
+        Application.values,
+        Application.platform,
+        Application.delivery,  # the recipient's mobile number and address
+    ):
+        assert isinstance(column.property.columns[0].type, SealedJSON), column

@@ -71,8 +71,10 @@ class PortalWeChatClient(WeChatClient):
 
     wxa = _MiniProgramAPI()
 
-    def __init__(self, api_base: str, appid: str, secret: str, *, timeout: float) -> None:
-        super().__init__(appid, secret, timeout=timeout)
+    def __init__(
+        self, api_base: str, appid: str, secret: str, *, timeout: float, session: Any = None
+    ) -> None:
+        super().__init__(appid, secret, timeout=timeout, session=session)
         self.api_base = api_base.rstrip("/") + "/"
         self.API_BASE_URL = self._rebase(WeChatClient.API_BASE_URL)
         for api in _api_groups(self):
@@ -103,8 +105,18 @@ def _api_groups(owner: object) -> Iterator[BaseWeChatAPI]:
 class WeChatGateway:
     """What the portal asks of WeChat, without blocking the event loop."""
 
-    def __init__(self, api_base: str, appid: str, secret: str, *, timeout: float = 10.0) -> None:
-        self.client = PortalWeChatClient(api_base, appid, secret, timeout=timeout)
+    def __init__(
+        self,
+        api_base: str,
+        appid: str,
+        secret: str,
+        *,
+        timeout: float = 10.0,
+        redis_url: str = "",
+    ) -> None:
+        self.client = PortalWeChatClient(
+            api_base, appid, secret, timeout=timeout, session=_token_storage(redis_url)
+        )
 
     async def code_to_session(self, code: str) -> WeChatSession:
         """Exchange a ``wx.login()`` code for who the WeChat user is."""
@@ -120,6 +132,18 @@ class WeChatGateway:
         wrapped = {key: {"value": value} for key, value in data.items()}
         send = self.client.wxa.send_subscribe_message
         await run_in_threadpool(_call, send, openid, template_id, wrapped, page)
+
+
+def _token_storage(redis_url: str) -> Any:
+    """Where the access token is kept: in Redis when there is one, so every process uses the
+    same token (each fetch of a new one makes WeChat retire the previous one within minutes,
+    so processes that each fetched their own would keep failing each other)."""
+    if not redis_url:
+        return None  # wechatpy's memory storage: right for one process
+    import redis
+    from wechatpy.session.redisstorage import RedisStorage
+
+    return RedisStorage(redis.Redis.from_url(redis_url), prefix="portal:wechat")
 
 
 def _call(function: Callable[..., Any], *args: Any) -> dict[str, Any]:

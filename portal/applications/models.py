@@ -88,7 +88,8 @@ class Application(Base):
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sequence: Mapped[int] = mapped_column(Integer, default=-1)
     platform: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)
-    delivery: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The recipient's name, mobile number and address: sealed like the form values.
+    delivery: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)
     relay_status: Mapped[str] = mapped_column(String(12), default="pending")
     relay_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

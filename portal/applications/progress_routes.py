@@ -157,9 +157,7 @@ async def track(request: Request) -> Response:
         form = await request.form()
         number = str(form.get("number", "")).strip().upper()
         tail = str(form.get("tail", "")).strip().upper()
-        limiter: lookup.Limiter = request.app.state.lookup_limiter
-        client = request.client.host if request.client else "unknown"
-        if not limiter.allow(client):
+        if not await appstate.limiter(request).allow("lookup", appstate.client_address(request)):
             problem = "too_many"
         elif not number or len(tail) != 6:
             problem = "incomplete"

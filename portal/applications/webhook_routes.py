@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from integrations.intake.webhooks import InvalidWebhook, verify
+from integrations.intake.webhooks import InvalidWebhook, MalformedWebhook, verify
 from portal import clock
 from portal.applications import progress
 from portal.applications.models import Application, WebhookMessage
@@ -53,6 +53,8 @@ async def intake_webhook(request: Request) -> Response:
         envelope = verify(settings.intake_webhook_secrets, body, request.headers)
     except InvalidWebhook:
         return _answer(request, "bad_signature", 401, "no valid signature")
+    except MalformedWebhook:
+        return _answer(request, "malformed", 400, "the signed body is not JSON")
     if not _well_formed(envelope):
         return _answer(request, "malformed", 400, "not a webhook envelope")
     outcome = await _process(request, request.headers["webhook-id"], envelope)

@@ -16,6 +16,7 @@ from portal import sealed
 from portal.db import make_engine, make_sessionmaker
 from portal.relay.runner import relay_for
 from portal.settings import Settings
+from portal.web.metrics import Metrics
 from portal.web.request_id import configure_logging
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,10 @@ async def _one(settings: Settings, reconciling: bool) -> None:
     cipher = PersonalDataCipher(settings.data_key)
     sealed.configure(cipher)
     try:
-        async with relay_for(settings, make_sessionmaker(engine), cipher) as relay:
+        # Counted in the files of PROMETHEUS_MULTIPROC_DIR when it is set: a `portal serve` on
+        # the same host given the same directory shows them at its /metrics (docs/deploy.md).
+        metrics = Metrics()
+        async with relay_for(settings, make_sessionmaker(engine), cipher, metrics) as relay:
             log.info("relay worker started")
             await relay.run(stop, reconciling=reconciling)
     finally:

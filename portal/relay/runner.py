@@ -96,7 +96,12 @@ async def relay_for(
 ) -> AsyncIterator[Relay]:
     api = intake_api(settings)
     sms = SmsGateway(settings.sms_api_url, settings.integrations_api_key)
-    wechat = WeChatGateway(settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret)
+    wechat = WeChatGateway(
+        settings.wechat_api_url,
+        settings.wechat_appid,
+        settings.wechat_secret,
+        redis_url=settings.redis_url,
+    )
     intake = IntakeHandler(api)
     handlers: dict[str, Handler] = {topic: intake for topic in INTAKE_TOPICS}
     handlers |= dict.fromkeys(RATING_TOPICS, RatingHandler(api))

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from portal.catalog.services import CatalogService
     from portal.settings import Settings
     from portal.templating import Templates
+    from portal.web.ratelimit import RateLimiter
 
 
 def settings(request: HTTPConnection) -> Settings:
@@ -48,6 +49,16 @@ def wechat(request: HTTPConnection) -> WeChatGateway:
 def catalog(request: HTTPConnection) -> CatalogService:
     value: CatalogService = request.app.state.catalog
     return value
+
+
+def limiter(request: HTTPConnection) -> RateLimiter:
+    value: RateLimiter = request.app.state.limiter
+    return value
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The client's address (the load balancer's X-Forwarded-For, when trusted)."""
+    return request.client.host if request.client else "unknown"
 
 
 def wake_relay(request: HTTPConnection) -> None:

@@ -3,9 +3,17 @@ webhooks received."""
 
 from __future__ import annotations
 
+import os
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -41,15 +49,22 @@ class Metrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600),
         )
         self.outbox_pending = Gauge(
-            "portal_outbox_pending", "Outbox rows not delivered yet", registry=self.registry
+            "portal_outbox_pending",
+            "Outbox rows not delivered yet",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.outbox_failed = Gauge(
-            "portal_outbox_failed", "Outbox rows that failed for good", registry=self.registry
+            "portal_outbox_failed",
+            "Outbox rows that failed for good",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.outbox_oldest_age = Gauge(
             "portal_outbox_oldest_age_seconds",
             "Age of the oldest outbox row not delivered yet",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.webhooks = Counter(
             "portal_webhooks",
@@ -58,6 +73,17 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+
+
+def exposition(metrics: Metrics) -> bytes:
+    """The text a scrape gets. With several worker processes behind one port
+    (``PROMETHEUS_MULTIPROC_DIR`` set, as ``portal serve --workers N`` does) any worker may
+    answer, so it answers for all of them from their shared files."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest(metrics.registry)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
 
 
 class MetricsMiddleware:

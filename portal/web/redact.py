@@ -1,4 +1,5 @@
-"""A logging filter that guarantees no resident ID number or mobile number reaches the logs.
+"""A logging filter that guarantees no resident ID number, mobile number or credential in a
+URL reaches the logs.
 
 It rewrites every record's message (after %-formatting) and its structured fields, so a
 careless ``log.info("person %s", id_number)`` anywhere still logs a mask.
@@ -16,9 +17,16 @@ ID_NUMBER = re.compile(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9A-Za-z])"
 )
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+# Credentials some APIs take in the query string (WeChat: ?appid=…&secret=…, ?access_token=…;
+# OAuth: ?code=…), as HTTP libraries log them at DEBUG level.
+CREDENTIAL = re.compile(
+    r"(?i)\b((?:client_)?secret|access_token|refresh_token|id_token|js_code|code|password|token)"
+    r"=[^&\s\"'<>]+"
+)
 
 
 def redact(text: str) -> str:
+    text = CREDENTIAL.sub(r"\1=***", text)
     text = ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * 11 + m.group()[-4:], text)
     return MOBILE.sub(lambda m: m.group()[:-8] + "****" + m.group()[-4:], text)
 

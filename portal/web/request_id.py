@@ -9,6 +9,7 @@ import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import IO
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,12 +40,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
+def log_handler(stream: IO[str] | None = None) -> logging.Handler:
+    """The handler every portal process logs through: JSON lines, personal data masked."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactPersonalData())
+    return handler
+
+
+def configure_logging(level: str) -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler()]
     root.setLevel(level.upper())
 
 

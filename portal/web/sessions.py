@@ -1,6 +1,8 @@
 """Server-side sessions: the cookie holds only a random token, the data lives in the database.
 
-Logging out deletes the row, so a session really ends. Only a hash of the token is stored.
+Logging out deletes the row, so a session really ends. Only a hash of the token is stored,
+and the data is sealed (AES-GCM, ``PORTAL_DATA_KEY``) when the app gives a cipher: it holds the
+identity provider's id_token, whose claims name the person.
 A session ends after ``idle`` without use or ``lifetime`` after it began. Rows are written
 only when the data changed, or at most once a minute to record use, so reading pages costs
 no write.
@@ -8,23 +10,28 @@ no write.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import DateTime, String, Text, delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from auth.crypto import PersonalDataCipher
 from portal import clock
 from portal.db import Base
 from portal.web.cookies import cookie_name, read_cookie, set_cookie
 
 TOUCH_EVERY = timedelta(minutes=1)
+SEALED = "sealed:"
+PURPOSE = "web_session.data"
 
 
 class WebSession(Base):
@@ -90,8 +97,10 @@ class SessionMiddleware:
         https: bool,
         idle: timedelta,
         lifetime: timedelta,
+        cipher: PersonalDataCipher | None = None,
     ) -> None:
         self.app = app
+        self.cipher = cipher
         self.sessionmaker = sessionmaker
         self.https = https
         self.cookie = cookie_name("session", https)
@@ -105,7 +114,7 @@ class SessionMiddleware:
         raw_cookie = dict(scope["headers"]).get(b"cookie", b"").decode("latin-1")
         token = read_cookie(raw_cookie, self.cookie)
         row = await self._load(token) if token else None
-        session = SessionData(json.loads(row.data) if row else {})
+        session = SessionData(self._open(row.data) if row else {})
         session.modified = False
         scope["session"] = session
 
@@ -115,6 +124,23 @@ class SessionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_session)
+
+    def _seal(self, session: SessionData) -> str:
+        plain = json.dumps(session)
+        if self.cipher is None:
+            return plain
+        return SEALED + base64.b64encode(self.cipher.encrypt(plain, PURPOSE)).decode()
+
+    def _open(self, stored: str) -> dict[str, Any]:
+        if stored.startswith(SEALED):
+            if self.cipher is None:
+                return {}  # sealed by a process with a key this one lacks: start afresh
+            try:
+                stored = self.cipher.decrypt(base64.b64decode(stored[len(SEALED) :]), PURPOSE)
+            except (ValueError, InvalidTag):  # another data key: the session cannot be read
+                return {}
+        data: dict[str, Any] = json.loads(stored)
+        return data
 
     async def _load(self, token: str) -> WebSession | None:
         async with self.sessionmaker() as db:
@@ -150,7 +176,7 @@ class SessionMiddleware:
                 db.add(
                     WebSession(
                         token_hash=_hash(token),
-                        data=json.dumps(session),
+                        data=self._seal(session),
                         created_at=now,
                         last_seen_at=now,
                     )
@@ -159,7 +185,7 @@ class SessionMiddleware:
             elif session.modified or now - clock.aware(row.last_seen_at) > TOUCH_EVERY:
                 stored = await db.get(WebSession, row.token_hash)
                 if stored is not None:
-                    stored.data = json.dumps(session)
+                    stored.data = self._seal(session)
                     stored.last_seen_at = now
             await db.commit()
 

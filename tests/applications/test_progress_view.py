@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal import clock
-from portal.applications.lookup import Limiter
 from portal.applications.progress_view import deadline_of
 
 
@@ -38,10 +37,3 @@ def test_an_applicant_deadline_keeps_its_party_and_china_time() -> None:
 def test_no_deadline_or_a_clock_not_started_shows_none() -> None:
     assert deadline_of(None) is None
     assert deadline_of({"due_at": None, "starts_on": "acceptance"}) is None
-
-
-def test_the_lookup_allows_ten_tries_per_client_per_window() -> None:
-    limiter = Limiter(limit=10, window=600)
-    assert all(limiter.allow("10.0.0.1") for _ in range(10))
-    assert not limiter.allow("10.0.0.1")
-    assert limiter.allow("10.0.0.2")

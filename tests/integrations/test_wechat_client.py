@@ -126,3 +126,27 @@ def test_an_expired_access_token_is_fetched_again(
         f"{sandbox.wechat}/sandbox/messages", params={"touser": "o6_bmRetriedAfterTokenLoss01"}
     )
     assert len(messages.json()) == 2
+
+
+def test_processes_sharing_redis_share_one_access_token(sandbox: Sandbox) -> None:
+    from tests.web.test_ratelimit import REDIS_URL, _redis_reachable
+
+    if not _redis_reachable():
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    import redis
+
+    with redis.Redis.from_url(REDIS_URL) as client:
+        client.delete(f"portal:wechat:{WECHAT_APPID}_access_token")
+    first, second = (
+        WeChatGateway(sandbox.wechat, WECHAT_APPID, WECHAT_SECRET, redis_url=REDIS_URL)
+        for _ in range(2)
+    )
+    asyncio.run(first.send_subscribe_message("o6_bmSharedToken0000000001", "t", {"a": "1"}))
+    issued = set(sandbox.wechat_store.access_tokens)
+
+    asyncio.run(second.send_subscribe_message("o6_bmSharedToken0000000001", "t", {"a": "2"}))
+
+    assert set(sandbox.wechat_store.access_tokens) == issued  # no second token fetched
+    assert second.client.access_token == first.client.access_token
+    for gateway in (first, second):
+        gateway.client.session.redis.close()

@@ -41,3 +41,14 @@ def test_other_numbers_are_left_alone() -> None:
     assert redact(text) == text
     assert redact("x41070219900307123X") == "x41070219900307123X"
     assert redact(ID[:-1] + "X") == "410***********123X"
+
+
+def test_credentials_in_urls_are_redacted() -> None:
+    line = (
+        'GET /cgi-bin/token?grant_type=client_credential&appid=wx1&secret=s3cr3t HTTP/1.1" 200 '
+        "/sns/jscode2session?js_code=abc&access_token=t0k&x=1 /auth/callback?code=C0de&state=s"
+    )
+    assert redact(line) == (
+        'GET /cgi-bin/token?grant_type=client_credential&appid=wx1&secret=*** HTTP/1.1" 200 '
+        "/sns/jscode2session?js_code=***&access_token=***&x=1 /auth/callback?code=***&state=s"
+    )
