@@ -86,7 +86,7 @@ async def grant(
         raise CoFillRefused("consent_scope")
     if session.status != "active":
         raise CoFillRefused("session_not_active")
-    await _end_consents(db, session)
+    await end_consents(db, session)
     consent = AssistConsent(
         session_id=session.id,
         draft_public_id=draft.public_id,
@@ -105,13 +105,14 @@ async def revoke(db: AsyncSession, session: AssistSession) -> bool:
     consent = await active_consent(db, session)
     if consent is None:
         return False
-    await _end_consents(db, session)
+    await end_consents(db, session)
     audit(db, consent.draft_public_id, session, session.citizen_id, "citizen", "consent_revoked")
     await db.commit()
     return True
 
 
-async def _end_consents(db: AsyncSession, session: AssistSession) -> None:
+async def end_consents(db: AsyncSession, session: AssistSession) -> None:
+    """Every consent of the call ends, and every pending proposal is withdrawn."""
     now = clock.now()
     await db.execute(
         update(AssistConsent)

@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.actor import Actor
 from portal import clock
+from portal.assist import cofill
 from portal.assist.models import (
     AssistBooking,
-    AssistConsent,
     AssistMessage,
     AssistSession,
-    CoFillProposal,
 )
 
 ASSISTANT_ROLE = "assistant"
@@ -214,16 +213,7 @@ async def end(
 ) -> None:
     """Ends the call; consent and every pending proposal end with it."""
     now = clock.now()
-    await db.execute(
-        update(AssistConsent)
-        .where(AssistConsent.session_id == session.id, AssistConsent.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    await db.execute(
-        update(CoFillProposal)
-        .where(CoFillProposal.session_id == session.id, CoFillProposal.status == "pending")
-        .values(status="withdrawn", decided_at=now)
-    )
+    await cofill.end_consents(db, session)
     session.status, session.open_for, session.ended_at = "ended", None, now
     session.outcome = outcome
     session.notes = {**session.notes, "summary": summary, "next_steps": next_steps}

@@ -1,10 +1,13 @@
 """Every registered route × every kind of caller: each gets what the table says, nothing else.
 
 ACCESS declares, per route and method, the outcome for each role. The objects in the URL
-(draft, upload, application, profile entry, authorisation) belong to person A; everyone else
-must get 403 or 404 and none of A's data. The agents act for the enterprise 好味道: agent_in
-is authorised for the restaurant one-thing, agent_out for another one. A route that is not in
-the table fails the test: whoever adds a route classifies it here.
+(draft, upload, application, profile entry, authorisation, license, grant of use, rating,
+assistance booking and session) belong to person A; everyone else must get 403 or 404 and
+none of A's data. The agents act for the enterprise 好味道: agent_in is authorised for the
+restaurant one-thing, agent_out for another one. The assistant (帮办员) took A's assistance
+session, so is in it, and in nothing else of A's. A route that is not in the table fails the
+test: whoever adds a route classifies it here. The WebSocket route is "WS": probed by
+connecting from the portal's own origin, "ok" when the socket is accepted.
 
 Unsafe requests (POST…) carry a valid CSRF token, so the guard under test is the route's own,
 not the CSRF check. Where a probe would change the owner's own state for good (withdraw,
@@ -13,25 +16,37 @@ delete), the owner is not probed (``SKIP``): the area's tests cover what the own
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
-from starlette.routing import Mount, Route
-from starlette.testclient import TestClient
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.testclient import TestClient, WebSocketDenialResponse
+from starlette.websockets import WebSocketDisconnect
 
 from auth.models import AgentAuthorization
+from portal import clock
 from portal.applications.package import file_token
+from portal.assist.live import FORBIDDEN, NOT_FOUND
 from tests.applications.formdata import photo, submit_page
 from tests.applications.test_apply_flow import _to_materials
+from tests.assist.helpers import ORIGIN
+from tests.assist.helpers import ask as ask_for_help
+from tests.assist.helpers import post as post_form
+from tests.assist.helpers import take as take_session
 from tests.auth.helpers import sign_in
 from tests.auth.test_agents import _as_enterprise, _grant, _post
 from tests.conftest import csrf_token_from
+from tests.ratings.helpers import application as concluded_application
+from tests.ratings.helpers import person_id, ratings_of
 from tests.relay.live import apply_newborn
+from tests.wallet.helpers import verify_path
 
 ROLES = ("anonymous", "a", "b", "agent_in", "agent_out", "assistant")
 
@@ -54,6 +69,15 @@ def signed_in(outcome_when_signed_in: str = OK) -> dict[str, str]:
 def owner_only(owner: str = OK) -> dict[str, str]:
     """A's object in the URL: A only."""
     return {**every(DENY), "anonymous": LOGIN, "a": owner}
+
+
+def in_session(a: str = OK, assistant: str = OK) -> dict[str, str]:
+    """A's assistance session in the URL: A and the assistant who took it."""
+    return {**owner_only(a), "assistant": assistant}
+
+
+def assistant_only() -> dict[str, str]:
+    return {**every(DENY), "anonymous": LOGIN, "assistant": OK}
 
 
 def legal_representative_only() -> dict[str, str]:
@@ -118,6 +142,60 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/webhooks/intake"): every(UNSIGNED),
     ("GET", "/profile/notifications"): signed_in(),
     ("POST", "/profile/notifications"): signed_in(SKIP),
+    # 好差评: A's own (concluded) application, A's rating of it; the figures are public.
+    ("GET", "/applications/{application:str}/rate"): owner_only(),  # rated already: 303
+    ("POST", "/applications/{application:str}/rate"): owner_only(),
+    ("GET", "/applications/{application:str}/items/{item:str}/rate"): owner_only(),
+    ("POST", "/applications/{application:str}/items/{item:str}/rate"): owner_only(),  # 400
+    ("GET", "/applications/{application:str}/ratings/{rating:str}/rectification"): owner_only(),
+    ("POST", "/applications/{application:str}/ratings/{rating:str}/rectification"): owner_only(),
+    ("GET", "/ratings"): every(OK),
+    ("GET", "/ratings/things/{code:str}"): every(OK),
+    ("GET", "/ratings/departments/{key:str}"): every(OK),
+    # The wallet: A's social security card, A's grant of use. B, the spouse, sees neither.
+    ("GET", "/wallet"): signed_in(),
+    ("GET", "/wallet/licenses/{license_id:str}"): owner_only(),
+    ("POST", "/wallet/licenses/{license_id:str}/disclose"): owner_only(),
+    ("POST", "/wallet/licenses/{license_id:str}/stop"): owner_only(SKIP),  # ends A's codes
+    ("GET", "/wallet/licenses/{license_id:str}/image"): owner_only(),
+    ("GET", "/wallet/licenses/{license_id:str}/card.png"): owner_only(),
+    ("GET", "/wallet/licenses/{license_id:str}/grant"): owner_only(),
+    ("POST", "/wallet/licenses/{license_id:str}/grant"): owner_only(),  # empty form: 400
+    ("GET", "/wallet/grants"): signed_in(),
+    ("GET", "/wallet/grants/{grant_id:int}"): owner_only(),
+    ("POST", "/wallet/grants/{grant_id:int}/revoke"): owner_only(SKIP),
+    ("GET", "/wallet/log"): signed_in(),
+    # Capability URLs: whoever scanned A's code, the organisation A granted use to.
+    ("GET", "/verify/{token:str}"): every(OK),
+    ("GET", "/use/{token:str}"): every(OK),
+    ("GET", "/use/{token:str}/{index:int}/copy.pdf"): every(OK),
+    ("GET", "/use/{token:str}/{index:int}/copy.png"): every(OK),
+    # 远程帮办: asking and booking are about the caller; A's booking; A's session.
+    ("GET", "/assist"): signed_in(),
+    ("POST", "/assist/ask"): signed_in(),  # no one-thing chosen: back to /assist, 303
+    ("GET", "/assist/book"): signed_in(),
+    ("POST", "/assist/book"): signed_in(),
+    ("GET", "/assist/bookings/{booking:str}/change"): owner_only(),
+    ("POST", "/assist/bookings/{booking:str}/change"): owner_only(),  # no slot: 409
+    ("POST", "/assist/bookings/{booking:str}/cancel"): owner_only(SKIP),
+    ("POST", "/assist/bookings/{booking:str}/join"): owner_only(),  # not open yet: 303
+    ("GET", "/assist/console"): assistant_only(),
+    ("POST", "/assist/console/take"): assistant_only(),  # nobody (else) waiting: 303
+    ("GET", "/assist/s/{session:str}"): in_session(),
+    ("POST", "/assist/s/{session:str}/chat"): in_session(),  # nothing typed: 400
+    ("POST", "/assist/s/{session:str}/leave"): in_session(SKIP, DENY),
+    ("POST", "/assist/s/{session:str}/consent"): in_session(OK, DENY),  # no draft: 400
+    ("POST", "/assist/s/{session:str}/consent/revoke"): in_session(OK, DENY),
+    ("POST", "/assist/s/{session:str}/proposals/{proposal:str}"): in_session(OK, DENY),
+    ("POST", "/assist/s/{session:str}/callback"): in_session(OK, DENY),
+    ("GET", "/assist/s/{session:str}/rate"): in_session(OK, DENY),  # A's ended session
+    ("POST", "/assist/s/{session:str}/rate"): in_session(OK, DENY),  # no score: 400
+    ("POST", "/assist/s/{session:str}/propose"): in_session(DENY, OK),  # nothing shared: 400
+    ("POST", "/assist/s/{session:str}/notes"): in_session(DENY, OK),
+    ("POST", "/assist/s/{session:str}/end"): in_session(DENY, SKIP),
+    # The call's socket: anyone not in the session is closed before the handshake (4403/
+    # 4404), the anonymous included, since a socket cannot be sent to sign in.
+    ("WS", "/assist/ws/{session:str}"): {**in_session(), "anonymous": DENY},
     ("GET", "/healthz"): every(OK),
     ("GET", "/metrics"): every(OK),
 }
@@ -131,6 +209,8 @@ def registered(app: Starlette) -> list[tuple[str, str]]:
     for route in app.routes:
         if isinstance(route, Route):
             found.extend((m, route.path) for m in sorted((route.methods or set()) - {"HEAD"}))
+        elif isinstance(route, WebSocketRoute):
+            found.append(("WS", route.path))
         else:
             assert isinstance(route, Mount) and route.path in MOUNTS, (
                 f"mount {getattr(route, 'path', route)} is not covered: walk its routes here"
@@ -153,6 +233,8 @@ def test_every_route_is_classified(app: Starlette) -> None:
 class World:
     clients: dict[str, TestClient]
     params: dict[str, str]
+    # Where one name means another object: (start of the route's path, name) → value.
+    overrides: dict[tuple[str, str], str]
     secret: str  # what only A's pages show
     enterprise_draft: str  # the enterprise's restaurant draft, started by its legal rep
 
@@ -167,7 +249,6 @@ def world(app: Starlette) -> Iterator[World]:
         clients = {
             role: stack.enter_context(TestClient(app, base_url="http://testserver"))
             for role in ROLES
-            if role != "assistant"
         }
         a, legal = clients["a"], stack.enter_context(TestClient(app, base_url="http://testserver"))
         application_path = apply_newborn(a, "li-na")
@@ -191,11 +272,20 @@ def world(app: Starlette) -> Iterator[World]:
         sign_in(legal, "sun-li", "L4")
         _as_enterprise(legal)
         grant = _authorise(app, legal, clients["agent_in"], "wu-lei", "restaurant")
-        _authorise(app, legal, clients["agent_out"], "zheng-hong", "credit-repair")
+        # Not zheng-hong: she is an assistant (帮办员) now, and the roles must stay distinct.
+        _authorise(app, legal, clients["agent_out"], "zhou-jie", "credit-repair")
         enterprise_draft = _draft_of(
             submit_page(legal, "/things/restaurant/apply").headers["location"]
         )
         sign_in(clients["b"], "zhang-wei", "L3")
+        sign_in(clients["assistant"], "huang-tao", "L3")
+        rated, rating = _rated_application(app, a)
+        use_grant, use_link = _grant_of_use(a)
+        verify = verify_path(a.get(f"/wallet/licenses/{LICENSE}").text)
+        booking = _booking(a)
+        ended = _session_taken(a, clients["assistant"])
+        post_form(clients["assistant"], f"/assist/s/{ended}", f"/assist/s/{ended}/end", OUTCOME)
+        session = _session_taken(a, clients["assistant"])
 
         params = {
             "code": "newborn",
@@ -208,8 +298,79 @@ def world(app: Starlette) -> Iterator[World]:
             "binding_id": "1",
             "grant_id": grant,
             "token": file_token(app.state.settings.secret_key, upload, 2**40),
+            "item": "birth_certificate",
+            "rating": rating,
+            "key": "health",
+            "license_id": LICENSE,
+            "index": "0",
+            "booking": booking,
+            "session": session,
+            "proposal": "0",
         }
-        yield World(clients, params, "13812345678", enterprise_draft)
+        overrides = {
+            ("/applications/{application:str}/rate", "application"): rated,
+            ("/applications/{application:str}/items/", "application"): rated,
+            ("/applications/{application:str}/ratings/", "application"): rated,
+            ("/wallet/grants/", "grant_id"): use_grant,
+            ("/verify/", "token"): verify.rsplit("/", 1)[1],
+            ("/use/", "token"): use_link.rsplit("/", 1)[1],
+            ("/assist/s/{session:str}/rate", "session"): ended,
+        }
+        yield World(clients, params, overrides, "13812345678", enterprise_draft)
+
+
+LICENSE = "lic-li-na-social-security-card"
+OUTCOME = {"outcome": "helped", "summary": "", "next_steps": ""}
+
+
+def _rated_application(app: Starlette, a: TestClient) -> tuple[str, str]:
+    """A concluded application of A's, rated badly by A: (its id, the rating's id)."""
+    public_id = concluded_application(a, app, person_id(a, app, "li-na"))
+    path = f"/applications/{public_id}/rate"
+    answer = post_form(a, path, path, {"level": "1", "reasons": "slow", "comment": "太慢"})
+    assert answer.status_code == 303, answer.text
+    [rating] = ratings_of(a, app, public_id)
+    return public_id, rating.public_id
+
+
+def _grant_of_use(a: TestClient) -> tuple[str, str]:
+    """A grants a bank the use of A's card: (the grant's id, the bank's link)."""
+    page = f"/wallet/licenses/{LICENSE}/grant"
+    data = {
+        "org_name": "中国建设银行新乡分行",
+        "org_uscc": "91410700MA45RT3K8A",
+        "reason": "办理信用卡",
+        "valid_until": (clock.china(clock.now()).date() + timedelta(days=30)).isoformat(),
+        "license_ids": [LICENSE],
+    }
+    response = post_form(a, page, page, data)
+    assert response.status_code == 303, response.text
+    grant_path = response.headers["location"]
+    link = re.search(r'href="http://testserver(/use/[A-Za-z0-9_\-]+)"', a.get(grant_path).text)
+    assert link, "the grant shows no link"
+    return grant_path.rsplit("/", 1)[1], link.group(1)
+
+
+def _booking(a: TestClient) -> str:
+    """A's booked slot for the newborn one-thing (booked earlier in the run, or now)."""
+    slots = re.findall(
+        r'name="slot" value="(\d+)"(?! disabled)', a.get("/assist/book?thing=newborn").text
+    )
+    post_form(a, "/assist", "/assist/book", {"thing": "newborn", "slot": slots[0]})
+    found = re.findall(r"/assist/bookings/([\w-]+)/change", a.get("/assist").text)
+    assert found, "A has no booking"
+    return found[0]
+
+
+def _session_taken(a: TestClient, assistant: TestClient) -> str:
+    """A asks for help and the assistant takes A; a session A left open earlier in the run
+    (another assistant's, say) is left first."""
+    for _ in range(2):
+        session = ask_for_help(a)
+        if take_session(assistant, session).headers["location"] == f"/assist/s/{session}":
+            return session
+        post_form(a, f"/assist/s/{session}", f"/assist/s/{session}/leave")
+    raise AssertionError("the assistant could not take A's session")
 
 
 def _authorise(app: Starlette, legal: TestClient, agent: TestClient, sub: str, thing: str) -> str:
@@ -245,13 +406,29 @@ def _id(sub: str) -> str:
     return person.id_number
 
 
-def _fill(path: str, params: dict[str, str]) -> str:
+def _fill(path: str, world: World) -> str:
+    params = {**world.params}
+    params |= {name: v for (start, name), v in world.overrides.items() if path.startswith(start)}
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: params[m.group(1)], path)
+
+
+def _knock(client: TestClient, url: str) -> tuple[int, str, str]:
+    """A socket from the portal's own pages: 101 and the first message when accepted, else
+    the close code as the HTTP status it stands for."""
+    try:
+        with client.websocket_connect(url, headers=ORIGIN) as socket:
+            return 101, "", json.dumps(socket.receive_json(), ensure_ascii=False)
+    except WebSocketDenialResponse as denied:
+        return denied.status_code, "", denied.text
+    except WebSocketDisconnect as closed:
+        return {FORBIDDEN: 403, NOT_FOUND: 404}.get(closed.code, closed.code), "", ""
 
 
 def _probe(world: World, role: str, method: str, path: str) -> tuple[int, str, str]:
     client = world.clients[role]
-    url = _fill(path, world.params)
+    url = _fill(path, world)
+    if method == "WS":
+        return _knock(client, url)
     if method in UNSAFE:
         token = csrf_token_from(client.get("/track").text)
         response = client.request(method, url, data={"csrf_token": token}, follow_redirects=False)
@@ -269,8 +446,6 @@ CASES = [(m, p, r) for (m, p), row in ACCESS.items() for r in ROLES if row[r] !=
 def test_route_gives_each_role_what_the_table_says(
     world: World, method: str, path: str, role: str
 ) -> None:
-    if role not in world.clients:
-        pytest.skip("no assistant role exists yet (remote assistance, issue 8)")
     expected = ACCESS[(method, path)][role]
     status, location, body = _probe(world, role, method, path)
     said = f"{role} {method} {path} answered {status} {location}"
@@ -290,7 +465,7 @@ def test_route_gives_each_role_what_the_table_says(
 ENTERPRISE_DRAFT = {**every(DENY), "anonymous": LOGIN, "agent_in": OK}
 
 
-@pytest.mark.parametrize("role", [r for r in ROLES if r != "assistant"])
+@pytest.mark.parametrize("role", ROLES)
 def test_the_enterprise_draft_is_for_agents_in_scope_only(world: World, role: str) -> None:
     path = f"/drafts/{world.enterprise_draft}"
     response = world.clients[role].get(path, follow_redirects=False)
