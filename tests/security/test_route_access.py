@@ -5,9 +5,10 @@ ACCESS declares, per route and method, the outcome for each role. The objects in
 assistance booking and session) belong to person A; everyone else must get 403 or 404 and
 none of A's data. The agents act for the enterprise 好味道: agent_in is authorised for the
 restaurant one-thing, agent_out for another one. The assistant (帮办员) took A's assistance
-session, so is in it, and in nothing else of A's. A route that is not in the table fails the
-test: whoever adds a route classifies it here. The WebSocket route is "WS": probed by
-connecting from the portal's own origin, "ok" when the socket is accepted.
+session, so is in it, and in nothing else of A's; assistant_out, another assistant, is in
+none of A's. A route that is not in the table fails the test: whoever adds a route
+classifies it here. The WebSocket route is "WS": probed by connecting from the portal's own
+origin, "ok" when the socket is accepted, "deny" when it is closed before the handshake.
 
 Unsafe requests (POST…) carry a valid CSRF token, so the guard under test is the route's own,
 not the CSRF check. Where a probe would change the owner's own state for good (withdraw,
@@ -48,7 +49,7 @@ from tests.ratings.helpers import person_id, ratings_of
 from tests.relay.live import apply_newborn
 from tests.wallet.helpers import verify_path
 
-ROLES = ("anonymous", "a", "b", "agent_in", "agent_out", "assistant")
+ROLES = ("anonymous", "a", "b", "agent_in", "agent_out", "assistant", "assistant_out")
 
 OK = "ok"  # served: 2xx, 3xx, 400 (input refused) or 409 (not now), never sign-in
 LOGIN = "login"  # sent to sign in
@@ -77,7 +78,7 @@ def in_session(a: str = OK, assistant: str = OK) -> dict[str, str]:
 
 
 def assistant_only() -> dict[str, str]:
-    return {**every(DENY), "anonymous": LOGIN, "assistant": OK}
+    return {**every(DENY), "anonymous": LOGIN, "assistant": OK, "assistant_out": OK}
 
 
 def legal_representative_only() -> dict[str, str]:
@@ -194,7 +195,8 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/assist/s/{session:str}/notes"): in_session(DENY, OK),
     ("POST", "/assist/s/{session:str}/end"): in_session(DENY, SKIP),
     # The call's socket: anyone not in the session is closed before the handshake (4403/
-    # 4404), the anonymous included, since a socket cannot be sent to sign in.
+    # 4404), the anonymous included, since a socket cannot be sent to sign in. A cross-site
+    # or missing Origin is refused even to A: tests/assist/test_access.py.
     ("WS", "/assist/ws/{session:str}"): {**in_session(), "anonymous": DENY},
     ("GET", "/healthz"): every(OK),
     ("GET", "/metrics"): every(OK),
@@ -279,6 +281,7 @@ def world(app: Starlette) -> Iterator[World]:
         )
         sign_in(clients["b"], "zhang-wei", "L3")
         sign_in(clients["assistant"], "huang-tao", "L3")
+        sign_in(clients["assistant_out"], "zheng-hong", "L3")
         rated, rating = _rated_application(app, a)
         use_grant, use_link = _grant_of_use(a)
         verify = verify_path(a.get(f"/wallet/licenses/{LICENSE}").text)
