@@ -61,12 +61,33 @@ async def intake_webhook(request: Request) -> Response:
     return _answer(request, outcome)
 
 
+SEQUENCE_MAX = 2**31 - 1  # sequences are stored in INTEGER columns
+
+
 def _well_formed(envelope: Any) -> bool:
     return (
         isinstance(envelope, dict)
         and isinstance(envelope.get("type"), str)
         and isinstance(envelope.get("data"), dict)
+        and _sequences_fit(envelope["data"])
     )
+
+
+def _sequences_fit(value: Any) -> bool:
+    """Every ``sequence`` in the event (the application's, each item's, a rating's) is a
+    whole number the database can hold; a platform bug must not become a 500."""
+    if isinstance(value, list):
+        return all(_sequences_fit(member) for member in value)
+    if not isinstance(value, dict):
+        return True
+    sequence = value.get("sequence")
+    if sequence is not None and not (
+        isinstance(sequence, int)
+        and not isinstance(sequence, bool)
+        and 0 <= sequence <= SEQUENCE_MAX
+    ):
+        return False
+    return all(_sequences_fit(member) for member in value.values())
 
 
 async def _process(request: Request, webhook_id: str, envelope: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ def test_two_racing_ratings_store_one(client: TestClient, app: Starlette) -> Non
     person = stranger(client, app)
     public_id = application(client, app, person)
     answer = services.Answer(level=1, reasons=["slow"])
+    both_read = asyncio.Barrier(2)  # neither writes before both have seen "not rated yet"
 
     async def one() -> Rating | None:
         async with app.state.sessionmaker() as db:
@@ -45,7 +46,7 @@ def test_two_racing_ratings_store_one(client: TestClient, app: Starlette) -> Non
             thing = app.state.catalog.get("newborn")
             target = await services.target_for(db, found, thing, _actor(person), "")
             assert target is not None and target.rating is None  # both see "not rated yet"
-            await asyncio.sleep(0)
+            await both_read.wait()
             return await services.rate(
                 db, app.state.cipher, _actor(person), found, target, answer, 5
             )

@@ -247,6 +247,24 @@ def test_an_event_six_minutes_off_the_clock_is_refused_with_400(
     assert untouched(seen(client, app, public_id))
 
 
+@pytest.mark.parametrize(
+    "where", ["application", "item", "negative", "not_a_number", "true"], ids=str
+)
+def test_a_sequence_the_database_cannot_hold_is_refused_with_400(
+    client: TestClient, app: Starlette, where: str
+) -> None:
+    public_id = create(client, app)
+    data = received(public_id, receipt())
+    wrong: Any = {"negative": -1, "not_a_number": "7", "true": True}.get(where, 2**40)
+    if where == "item":
+        data["items"][0]["sequence"] = wrong
+    else:
+        data["sequence"] = wrong
+    response = post(client, secret_of(app), "application.received", data)
+    assert response.status_code == 400, response.text
+    assert untouched(seen(client, app, public_id))
+
+
 def test_a_replayed_webhook_id_is_answered_but_applied_once(
     client: TestClient, app: Starlette
 ) -> None:
