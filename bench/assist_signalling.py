@@ -25,10 +25,8 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import hashlib
 import json
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -42,14 +40,15 @@ from typing import Any
 import websockets
 from sqlalchemy import text
 
-from auth.models import Person
-from portal import clock, sealed
-from portal.assist.models import AssistSession
+from portal import sealed
 from portal.db import make_engine, make_sessionmaker
 from portal.db_migrate import upgrade
-from portal.web.sessions import WebSession
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.assist.seed import signed_in_pair  # noqa: E402
+
 DATA_KEY = base64.b64encode(b"b" * 32).decode()
 
 
@@ -111,46 +110,10 @@ async def _pairs(database_url: str, count: int) -> list[dict[str, str]]:
 
     sealed.configure(PersonalDataCipher(DATA_KEY))
     engine = make_engine(database_url, 0)
-    now = clock.now()
     pairs = []
     async with make_sessionmaker(engine)() as db:
         for _ in range(count):
-            tokens: dict[str, str] = {}
-            people = {}
-            for role, roles in (("citizen", []), ("assistant", ["assistant"])):
-                people[role] = Person(
-                    issuer="bench",
-                    subject=secrets.token_hex(8),
-                    name=role,
-                    roles=roles,
-                    highest_level="L3",
-                    created_at=now,
-                    last_sign_in_at=now,
-                )
-                db.add(people[role])
-            await db.flush()
-            for role, person in people.items():
-                tokens[role] = secrets.token_urlsafe(32)
-                db.add(
-                    WebSession(
-                        token_hash=hashlib.sha256(tokens[role].encode()).hexdigest(),
-                        data=json.dumps({"person_id": person.id, "level": "L3"}),
-                        created_at=now,
-                        last_seen_at=now,
-                    )
-                )
-            session = AssistSession(
-                public_id=secrets.token_urlsafe(16),
-                citizen_id=people["citizen"].id,
-                assistant_id=people["assistant"].id,
-                thing_code="newborn",
-                status="active",
-                queued_at=now,
-                started_at=now,
-                notes={},
-            )
-            db.add(session)
-            tokens["session"] = session.public_id
+            tokens = await signed_in_pair(db, "bench")
             pairs.append(tokens)
         await db.commit()
     await engine.dispose()

@@ -9,10 +9,8 @@ Runs when ``PORTAL_TEST_REDIS_URL`` is set (and is meant for PostgreSQL via
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -20,13 +18,10 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from auth.models import Person
-from portal import clock
 from portal.app import create_app
-from portal.assist.models import AssistSession
 from portal.db import make_engine, make_sessionmaker
 from portal.settings import Settings
-from portal.web.sessions import WebSession
+from tests.assist.seed import signed_in_pair
 from tests.integrations.helpers import free_port, serve
 
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "")
@@ -39,45 +34,9 @@ def _setup(database_url: str) -> dict[str, str]:
 
     async def work() -> dict[str, str]:
         engine = make_engine(database_url, 0)
-        now = clock.now()
-        tokens: dict[str, str] = {}
         async with make_sessionmaker(engine)() as db:
-            people = {}
-            for role, roles in (("citizen", []), ("assistant", ["assistant"])):
-                people[role] = Person(
-                    issuer="test",
-                    subject=f"{role}-{secrets.token_hex(6)}",
-                    name=role,
-                    roles=roles,
-                    highest_level="L3",
-                    created_at=now,
-                    last_sign_in_at=now,
-                )
-                db.add(people[role])
-            await db.flush()
-            for role, person in people.items():
-                tokens[role] = secrets.token_urlsafe(32)
-                db.add(
-                    WebSession(
-                        token_hash=hashlib.sha256(tokens[role].encode()).hexdigest(),
-                        data=json.dumps({"person_id": person.id, "level": "L3"}),
-                        created_at=now,
-                        last_seen_at=now,
-                    )
-                )
-            session = AssistSession(
-                public_id=secrets.token_urlsafe(16),
-                citizen_id=people["citizen"].id,
-                assistant_id=people["assistant"].id,
-                thing_code="newborn",
-                status="active",
-                queued_at=now,
-                started_at=now,
-                notes={},
-            )
-            db.add(session)
+            tokens = await signed_in_pair(db, "test")
             await db.commit()
-            tokens["session"] = session.public_id
         await engine.dispose()
         return tokens
 
