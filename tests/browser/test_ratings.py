@@ -26,7 +26,7 @@ def _look(page: Page, path: Path, *, axe: bool = True) -> None:
         assert results.violations_count == 0, results.generate_report()
 
 
-def _until(page: Page, text: str, tries: int = 120) -> None:
+def _until(page: Page, text: str, tries: int = 240) -> None:
     for _ in range(tries):
         if text in page.locator("main").inner_text():
             return
