@@ -1,5 +1,5 @@
 """Lighthouse (npm, Debian's Chromium, mobile form factor) for the home, guide, form,
-progress, wallet and licence card pages, signed in where the page needs it.
+progress and wallet pages, signed in where the page needs it.
 
 Goal (issue 9): performance ≥ 95, accessibility 100, best practices ≥ 95 on every page; the
 page weight (Lighthouse's total byte weight) is reported beside. The wallet page joins when the
@@ -114,7 +114,6 @@ def main() -> int:
                 "form": (f"/drafts/{draft}/s/child", cookies["session"]),
                 "progress": (progress, session),
                 "wallet": ("/wallet", session),
-                "licence card": ("/wallet/licenses/lic-li-na-social-security-card", session),
             }
             for name, (path, cookie) in pages.items():
                 runs = [
