@@ -9,20 +9,14 @@ picture may then show boxes, but it is always drawn.
 from __future__ import annotations
 
 import io
-from functools import cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from integrations.sandbox.license_store import StoredLicense
+from portal.drawing import fit, font
 
 WIDTH, MARGIN, ROW = 720, 32, 34
 MAX_DATA_ROWS = 9
-# (path, face index): face 2 of the Noto collection is Simplified Chinese.
-FONTS = (
-    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
-    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), 0),
-)
 LABELS = {
     "name": "姓名", "id_number": "公民身份号码", "sex": "性别", "ethnicity": "民族",
     "birth_date": "出生日期", "address": "住址", "valid_until": "有效期至",
@@ -45,16 +39,6 @@ LABELS = {
 INK, MUTED, RED, PAPER = (11, 12, 12), (80, 90, 95), (200, 16, 46), (253, 250, 240)
 
 
-@cache
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for path, index in FONTS:
-        try:
-            return ImageFont.truetype(str(path), size, index=index)
-        except OSError:
-            continue
-    return ImageFont.load_default()
-
-
 def render_png(license: StoredLicense) -> bytes:
     rows = _rows(license)
     height = 120 + ROW * len(rows) + 70
@@ -66,7 +50,7 @@ def render_png(license: StoredLicense) -> bytes:
     for i, (label, value) in enumerate(rows):
         y = 120 + ROW * i
         draw.text((MARGIN, y), label, font=font(18), fill=MUTED)
-        draw.text((MARGIN + 170, y), _fit(draw, value, WIDTH - 2 * MARGIN - 170), font=font(18),
+        draw.text((MARGIN + 170, y), fit(draw, value, WIDTH - 2 * MARGIN - 170, 18), font=font(18),
                   fill=INK)  # fmt: skip
     footer = f"{license.issuer.name} · {license.issued_on.isoformat()} 颁发"
     draw.text((MARGIN, height - 50), footer, font=font(16), fill=MUTED)
@@ -82,12 +66,3 @@ def _rows(license: StoredLicense) -> list[tuple[str, str]]:
     until = license.valid_until.isoformat() if license.valid_until else "长期"
     period = f"{license.valid_from.isoformat()} 至 {until}"
     return [*rows[:MAX_DATA_ROWS], ("有效期限", period)]
-
-
-def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
-    """``text`` cut with an ellipsis so that it fits in ``width`` pixels."""
-    if draw.textlength(text, font=font(18)) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font(18)) > width:
-        text = text[:-1]
-    return text + "…"

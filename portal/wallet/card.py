@@ -6,28 +6,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
 
 import segno
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from portal.drawing import fit, font
 
 WIDTH, MARGIN = 720, 36
-FONTS = (  # (path, face index): face 2 of the Noto collection is Simplified Chinese
-    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
-    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), 0),
-)
 INK, MUTED, RED, PAPER = (11, 12, 12), (80, 90, 95), (200, 16, 46), (255, 255, 255)
-
-
-@cache
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for path, index in FONTS:
-        try:
-            return ImageFont.truetype(str(path), size, index=index)
-        except OSError:
-            continue
-    return ImageFont.load_default()
 
 
 def render(title: str, rows: Sequence[tuple[str, str]], qr_url: str, footer: str) -> bytes:
@@ -44,7 +30,7 @@ def render(title: str, rows: Sequence[tuple[str, str]], qr_url: str, footer: str
     y = 110
     for label, value in rows:
         draw.text((MARGIN, y), label, font=font(20), fill=MUTED)
-        draw.text((MARGIN + 200, y), _fit(draw, value, WIDTH - 2 * MARGIN - 200), font=font(20),
+        draw.text((MARGIN + 200, y), fit(draw, value, WIDTH - 2 * MARGIN - 200, 20), font=font(20),
                   fill=INK)  # fmt: skip
         y += 40
     image.paste(code, ((WIDTH - code.width) // 2, y + 10))
@@ -53,11 +39,3 @@ def render(title: str, rows: Sequence[tuple[str, str]], qr_url: str, footer: str
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
-    if draw.textlength(text, font=font(20)) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font(20)) > width:
-        text = text[:-1]
-    return text + "…"

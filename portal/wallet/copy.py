@@ -11,7 +11,8 @@ from datetime import date
 from PIL import Image, ImageDraw
 from starlette.concurrency import run_in_threadpool
 
-from portal.wallet.card import RED, font
+from portal.drawing import font
+from portal.wallet.card import RED
 
 
 def watermark(org_name: str, reason: str, until: date) -> str:
