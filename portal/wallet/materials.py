@@ -24,12 +24,21 @@ KEEP = timedelta(days=365)  # the department keeps what it was given for its fil
 
 
 async def record(
-    db: AsyncSession, catalog: Catalog, application: Application, enterprise_name: str | None
+    db: AsyncSession,
+    catalog: Catalog,
+    application: Application,
+    enterprise_name: str | None,
+    *,
+    new_application: bool = False,
 ) -> int:
-    """Grants and log entries for the licenses this application used; returns how many."""
-    exists = await db.scalar(select(UseGrant.id).where(UseGrant.application_id == application.id))
-    if exists is not None:
-        return 0
+    """Grants and log entries for the licenses this application used; returns how many.
+    ``new_application``: in the transaction that creates it, so nothing can be recorded yet."""
+    if not new_application:
+        exists = await db.scalar(
+            select(UseGrant.id).where(UseGrant.application_id == application.id)
+        )
+        if exists is not None:
+            return 0
     thing = catalog.things.get(application.thing_code)
     if thing is None:
         return 0
@@ -89,16 +98,3 @@ async def record(
 def _name(catalog: Catalog, state: dict[str, Any]) -> str:
     kind = catalog.license_types.get(str(state.get("type")))
     return kind.name.zh_Hans if kind else str(state.get("type"))
-
-
-async def record_submitted(
-    sessionmaker: Any, catalog: Catalog, application_id: int, enterprise_name: str | None
-) -> int:
-    """``record`` in its own transaction, right after the submission committed."""
-    async with sessionmaker() as db:
-        application = await db.get(Application, application_id)
-        if application is None:
-            return 0
-        count = await record(db, catalog, application, enterprise_name)
-        await db.commit()
-    return count
