@@ -44,7 +44,7 @@ async def record(
         return 0
     items = applicable_items(thing, application.answers)
     reason = f"办理{thing.name.zh_Hans}（{application.submission_number}）"
-    count = 0
+    given: list[tuple[UseGrant, dict[str, str], str]] = []
     for material in materials_for(thing, items, application.values):
         state: dict[str, Any] = application.materials.get(material.key, {})
         if state.get("mode") != "license" or not state.get("consent"):
@@ -78,21 +78,24 @@ async def record(
             created_at=clock.now(),
             valid_until=clock.now() + KEEP,
         )
-        db.add(grant)
-        await db.flush()
+        given.append((grant, license, f"{department.name.zh_Hans}（{department.uscc}）"))
+    if not given:
+        return 0
+    db.add_all([grant for grant, _, _ in given])
+    await db.flush()  # one INSERT for every grant: the log entries need their ids
+    for grant, license, who in given:
         usage.record(
             db,
-            subject_kind=kind,
-            subject_id=subject_id,
+            subject_kind=grant.subject_kind,
+            subject_id=grant.subject_id,
             license_id=license["id"],
             license_name=license["name"],
             action="material",
-            who=f"{department.name.zh_Hans}（{department.uscc}）",
+            who=who,
             reason=reason,
             grant_id=grant.id,
         )
-        count += 1
-    return count
+    return len(given)
 
 
 def _name(catalog: Catalog, state: dict[str, Any]) -> str:
