@@ -25,8 +25,9 @@ other processes used ("others": this is a shared machine). --repeat runs each co
 again; the summary then shows the run others disturbed least.
 
 Run: `.venv/bin/python bench/relay_throughput.py --n 2000 --db sqlite|postgres|both`.
-PostgreSQL: a database named `bench` on 127.0.0.1 (user postgres) is dropped and recreated
-for every run, and dropped at the end. The last lines are `name: value unit`, one per figure.
+PostgreSQL: a database named `bench` (or $BENCH_PG_DB) on 127.0.0.1 (user postgres) is dropped
+and recreated for every run, and dropped at the end. The last lines are `name: value unit`, one
+per figure.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ from portal.db import make_engine, make_sessionmaker  # noqa: E402
 from tests.applications.formdata import form_values  # noqa: E402
 
 PG_ADMIN = ["-h", "127.0.0.1", "-U", "postgres"]
-PG_DB = "bench"  # never the `test` database
+# BENCH_PG_DB: another name when several people benchmark on one server; never `test`.
+PG_DB = os.environ.get("BENCH_PG_DB", "bench")
 PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
 GOAL_RATE = 300.0
 GOAL_P99 = 1.0

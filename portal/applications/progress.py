@@ -64,8 +64,17 @@ async def apply_snapshot(
     db: AsyncSession, application: Application, snapshot: Mapping[str, Any]
 ) -> Applied:
     """A write's answer or a ``GET``: the whole application with every item."""
+    return apply_snapshot_to(application, await items_of(db, application), snapshot)
+
+
+def apply_snapshot_to(
+    application: Application,
+    items: Mapping[str, ApplicationItem],
+    snapshot: Mapping[str, Any],
+) -> Applied:
+    """``apply_snapshot`` on an application and its items already loaded (the relay loads
+    a whole batch's at once)."""
     applied = Applied()
-    items = await items_of(db, application)
     applied.application = _apply_application(application, snapshot, replace_notices=True)
     for item in snapshot.get("items") or []:
         if _apply_item(items, item):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -452,13 +453,17 @@ async def submit(request: Request) -> Response:
         effect = appstate.catalog(request).effects[thing.code]
         form = await request.form()
         handover = await _handover(request, db, actor, str(form.get("delivery_mode", "")))
-        application = await services.submit(db, draft, thing, found, effect, handover)
-    await wallet_materials.record_submitted(
-        appstate.database(request),
-        appstate.catalog(request).catalog,
-        application.id,
-        actor.subject.name if actor.acts_for_enterprise else None,
-    )
+        catalog = appstate.catalog(request).catalog
+        enterprise = actor.subject.name if actor.acts_for_enterprise else None
+
+        async def licences_used(db: AsyncSession, application: Application) -> int:
+            return await wallet_materials.record(
+                db, catalog, application, enterprise, new_application=True
+            )
+
+        application = await services.submit(
+            db, draft, thing, found, effect, handover, also=licences_used
+        )
     appstate.wake_relay(request)
     return RedirectResponse(f"/applications/{application.public_id}?submitted=1", status_code=303)
 

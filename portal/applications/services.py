@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -205,14 +206,11 @@ async def submit(
     uploads: list[Upload],
     effect: Effect,
     handover: Handover,
+    also: Callable[[AsyncSession, Application], Awaitable[object]] | None = None,
 ) -> Application:
-    """Application, items, timeline and the outbox row in one transaction; the same draft
-    twice gives the first application back (a double click, a resubmitted form)."""
-    existing = await db.scalar(
-        select(Application).where(Application.draft_public_id == draft.public_id)
-    )
-    if existing is not None:
-        return existing
+    """Application, items, timeline, the outbox row and ``also`` (what else the submission
+    records) in one transaction; the same draft twice gives the first application back (a
+    double click, a resubmitted form: the unique draft id; the caller looks first)."""
     now = clock.now()
     items = applicable_items(thing, draft.answers)
     values = effective_values(draft)
@@ -277,6 +275,8 @@ async def submit(
     )
     progress.record(db, application, "portal.submitted")
     await assist_trail.record_on_submit(db, application)
+    if also is not None:
+        await also(db, application)
     draft.submitted_at = now
     await db.commit()
     return application

@@ -7,10 +7,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from integrations.intake.client import Accepted, IntakeApi, Outcome, Permanent, Transient
 from integrations.sms import SmsError, SmsGateway
@@ -18,7 +20,7 @@ from integrations.wechat import WeChatGateway
 from integrations.wechat.client import WeChatError
 from portal import clock
 from portal.applications import progress
-from portal.applications.models import Application
+from portal.applications.models import Application, ApplicationItem
 from portal.applications.package import canonical
 from portal.notifications.models import Notification
 from portal.relay.outbox import Claimed
@@ -26,6 +28,14 @@ from portal.relay.outbox import Claimed
 INTAKE_TOPICS = ("intake.submit", "intake.supplement", "intake.withdraw")
 # WeChat answers meaning "try later": system busy, token trouble; the rest are final.
 WECHAT_TRANSIENT = frozenset({-1, 40001, 42001, 45009})
+# What recording an answer touches: the form's sealed values, answers and materials are
+# neither read nor changed, so they are not loaded (nor decrypted) for every answer.
+RECORDED_COLUMNS = (
+    *(Application.id, Application.status, Application.sequence, Application.platform),
+    *(Application.receipt_number, Application.relay_status, Application.relay_error),
+    Application.updated_at,
+)
+PREFETCHED = "relay.intake.prefetched"  # the session's ``info`` key: application id → state
 
 
 async def locked_application(db: AsyncSession, application_id: int) -> Application | None:
@@ -45,15 +55,43 @@ class IntakeHandler:
         envelope = message.envelope
         return await self.api.write(envelope["path"], canonical(envelope["body"]), message.key)
 
+    async def prefetch(self, db: AsyncSession, messages: Sequence[Claimed]) -> None:
+        """Locks and loads the batch's applications and their items in two statements
+        (ordered by id, so two workers lock in the same order and cannot deadlock)."""
+        ids = sorted({m.application_id for m in messages if m.application_id is not None})
+        if not ids:
+            return
+        applications = await db.scalars(
+            select(Application)
+            .options(load_only(*RECORDED_COLUMNS))
+            .where(Application.id.in_(ids))
+            .order_by(Application.id)
+            .with_for_update()
+        )
+        prefetched: dict[int, tuple[Application, dict[str, ApplicationItem]]] = {
+            application.id: (application, {}) for application in applications
+        }
+        items = await db.scalars(
+            select(ApplicationItem).where(ApplicationItem.application_id.in_(ids))
+        )
+        for item in items:
+            prefetched[item.application_id][1][item.item_key] = item
+        db.info[PREFETCHED] = prefetched
+
     async def record(self, db: AsyncSession, message: Claimed, outcome: Outcome) -> None:
         if message.application_id is None:
             return
-        application = await locked_application(db, message.application_id)
-        if application is None:
-            return
+        found = db.info.get(PREFETCHED, {}).get(message.application_id)
+        if found is not None:
+            application, items = found
+        else:
+            application = await locked_application(db, message.application_id)
+            if application is None:
+                return
+            items = await progress.items_of(db, application)
         action = message.topic.removeprefix("intake.")
         if isinstance(outcome, Accepted):
-            await progress.apply_snapshot(db, application, outcome.application)
+            progress.apply_snapshot_to(application, items, outcome.application)
             if action == "submit":
                 application.relay_status, application.relay_error = "relayed", None
             progress.record(db, application, f"portal.{action}_relayed")

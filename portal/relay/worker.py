@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,6 +33,13 @@ class Handler(Protocol):
 
     async def record(self, db: AsyncSession, message: outbox.Claimed, outcome: Outcome) -> None:
         """Apply what the answer means (in the transaction that marks the row)."""
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """A handler that loads (and locks) what a whole batch's ``record`` calls need at once."""
+
+    async def prefetch(self, db: AsyncSession, messages: Sequence[outbox.Claimed]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,9 @@ class RelayWorker:
 
     async def _record(self, results: list[tuple[outbox.Claimed, Outcome]]) -> None:
         recovered: set[str] = set()
+        sent: list[outbox.Claimed] = []
         async with self.sessionmaker() as db:
+            await self._prefetch(db, [m for m, o in results if not isinstance(o, Transient)])
             for message, outcome in results:
                 handler = self.handlers[message.topic]
                 breaker = self.breakers[handler.target]
@@ -120,11 +129,7 @@ class RelayWorker:
                     recovered.add(handler.target)
                 await handler.record(db, message, outcome)
                 if isinstance(outcome, Accepted):
-                    await outbox.mark_sent(db, message.id)
-                    self._count(message, "sent")
-                    if self.metrics:
-                        lag = (clock.now() - message.created_at).total_seconds()
-                        self.metrics.relay_lag.labels(message.topic).observe(lag)
+                    sent.append(message)
                 else:
                     await outbox.mark_failed(db, message.id, outcome.reason)
                     self._count(message, "failed")
@@ -132,11 +137,31 @@ class RelayWorker:
                         "relay: permanent failure",
                         extra={"topic": message.topic, "reason": outcome.reason},
                     )
+            await outbox.mark_sent(db, [message.id for message in sent])
             await db.commit()
+            self._sent(sent)
             for target in recovered:
                 topics = [t for t, h in self.handlers.items() if h.target == target]
                 hurried = await outbox.hurry(db, topics)
                 log.info("relay: %s is back; %d waiting rows due now", target, hurried)
+
+    async def _prefetch(self, db: AsyncSession, messages: list[outbox.Claimed]) -> None:
+        by_handler: dict[int, tuple[Prefetching, list[outbox.Claimed]]] = {}
+        for message in messages:
+            handler = self.handlers[message.topic]
+            if isinstance(handler, Prefetching):
+                by_handler.setdefault(id(handler), (handler, []))[1].append(message)
+        for prefetching, batch in by_handler.values():
+            await prefetching.prefetch(db, batch)
+
+    def _sent(self, sent: list[outbox.Claimed]) -> None:
+        """Counted once the batch committed: a rolled-back record is no delivery."""
+        now = clock.now()
+        for message in sent:
+            self._count(message, "sent")
+            if self.metrics:
+                lag = (now - message.created_at).total_seconds()
+                self.metrics.relay_lag.labels(message.topic).observe(lag)
 
     async def _retry(self, db: AsyncSession, message: outbox.Claimed, outcome: Transient) -> None:
         if clock.now() - message.created_at > self.options.give_up_after:

@@ -24,18 +24,27 @@ KEEP = timedelta(days=365)  # the department keeps what it was given for its fil
 
 
 async def record(
-    db: AsyncSession, catalog: Catalog, application: Application, enterprise_name: str | None
+    db: AsyncSession,
+    catalog: Catalog,
+    application: Application,
+    enterprise_name: str | None,
+    *,
+    new_application: bool = False,
 ) -> int:
-    """Grants and log entries for the licenses this application used; returns how many."""
-    exists = await db.scalar(select(UseGrant.id).where(UseGrant.application_id == application.id))
-    if exists is not None:
-        return 0
+    """Grants and log entries for the licenses this application used; returns how many.
+    ``new_application``: in the transaction that creates it, so nothing can be recorded yet."""
+    if not new_application:
+        exists = await db.scalar(
+            select(UseGrant.id).where(UseGrant.application_id == application.id)
+        )
+        if exists is not None:
+            return 0
     thing = catalog.things.get(application.thing_code)
     if thing is None:
         return 0
     items = applicable_items(thing, application.answers)
     reason = f"办理{thing.name.zh_Hans}（{application.submission_number}）"
-    count = 0
+    given: list[tuple[UseGrant, dict[str, str], str]] = []
     for material in materials_for(thing, items, application.values):
         state: dict[str, Any] = application.materials.get(material.key, {})
         if state.get("mode") != "license" or not state.get("consent"):
@@ -69,36 +78,26 @@ async def record(
             created_at=clock.now(),
             valid_until=clock.now() + KEEP,
         )
-        db.add(grant)
-        await db.flush()
+        given.append((grant, license, f"{department.name.zh_Hans}（{department.uscc}）"))
+    if not given:
+        return 0
+    db.add_all([grant for grant, _, _ in given])
+    await db.flush()  # one INSERT for every grant: the log entries need their ids
+    for grant, license, who in given:
         usage.record(
             db,
-            subject_kind=kind,
-            subject_id=subject_id,
+            subject_kind=grant.subject_kind,
+            subject_id=grant.subject_id,
             license_id=license["id"],
             license_name=license["name"],
             action="material",
-            who=f"{department.name.zh_Hans}（{department.uscc}）",
+            who=who,
             reason=reason,
             grant_id=grant.id,
         )
-        count += 1
-    return count
+    return len(given)
 
 
 def _name(catalog: Catalog, state: dict[str, Any]) -> str:
     kind = catalog.license_types.get(str(state.get("type")))
     return kind.name.zh_Hans if kind else str(state.get("type"))
-
-
-async def record_submitted(
-    sessionmaker: Any, catalog: Catalog, application_id: int, enterprise_name: str | None
-) -> int:
-    """``record`` in its own transaction, right after the submission committed."""
-    async with sessionmaker() as db:
-        application = await db.get(Application, application_id)
-        if application is None:
-            return 0
-        count = await record(db, catalog, application, enterprise_name)
-        await db.commit()
-    return count

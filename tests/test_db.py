@@ -1,0 +1,37 @@
+"""The engine without ``pool_pre_ping``: a pooled connection the server closed (a restart, a
+fail-over; here ``pg_terminate_backend``) is replaced at checkout, not handed out to fail."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from portal.db import make_engine
+
+
+def test_a_connection_the_server_closed_is_replaced_at_checkout(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite has no server to restart")
+
+    async def scenario() -> tuple[int, int]:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as connection:
+                before = await connection.scalar(text("SELECT pg_backend_pid()"))
+            # The pooled connection is now idle; the server ends it, as a restart would.
+            killer = make_engine(database_url, pool_size=0)
+            async with killer.connect() as connection:
+                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
+            await killer.dispose()
+            for _ in range(50):  # let the event loop read the server's goodbye
+                await asyncio.sleep(0.01)
+            async with engine.connect() as connection:
+                after = await connection.scalar(text("SELECT pg_backend_pid()"))
+            return int(before or 0), int(after or 0)
+        finally:
+            await engine.dispose()
+
+    before, after = asyncio.run(scenario())
+    assert before and after and after != before
