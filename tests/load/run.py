@@ -268,19 +268,21 @@ def run(args: argparse.Namespace, out: Path, tmp: Path) -> Summary:
         if migrate.returncode:
             raise RuntimeError(migrate.stderr[-3000:])
         say("migrated; starting the sandbox, the portal and the relay")
+        # All three start at once (each is seconds of imports); the portal asks the sandbox
+        # for nothing before the first sign-in, and the relay retries until it answers.
         sandbox = procs.start(
             "sandbox", ["sandbox", "--port", str(setup.sandbox_port)], setup.env()
         )
-        stack.wait_http(f"{setup.sandbox}/idp/.well-known/openid-configuration", sandbox)
         serve = ["serve", "--port", str(setup.portal_port), "--workers", str(args.workers)]
         web = procs.start("web", serve, setup.portal_env())
-        stack.wait_http(f"{setup.portal}/healthz", web)
-        if args.workers > 1:
-            stack.wait_log(web, "Application startup complete", args.workers)
         relay = procs.start(
             "relay", ["relay", "--workers", str(args.relay_workers)], setup.portal_env()
         )
-        time.sleep(2.0)
+        discovery = f"{setup.sandbox}/idp/.well-known/openid-configuration"
+        stack.wait_http(discovery, sandbox, timeout=180)
+        stack.wait_http(f"{setup.portal}/healthz", web, timeout=180)
+        if args.workers > 1:
+            stack.wait_log(web, "Application startup complete", args.workers)
         if relay.popen.poll() is not None:
             raise RuntimeError(f"relay exited:\n{relay.log_text()[-3000:]}")
 
