@@ -122,7 +122,8 @@ class Visitor(HttpUser):
             method, path, name=name, allow_redirects=False, catch_response=True, **kwargs
         ) as response:
             if response.status_code != expect:
-                response.failure(f"{response.status_code}, wanted {expect}")
+                why = f" ({response.error!r})" if response.error else ""
+                response.failure(f"{response.status_code}{why}, wanted {expect}")
                 raise RescheduleTask()
             if contains and contains not in response.text:
                 response.failure(f"{contains!r} not in the answer")

@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -299,6 +300,7 @@ def run(args: argparse.Namespace, out: Path, tmp: Path) -> Summary:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         before = stack.cpu_snapshot(roots)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         say(f"locust: {sum(summary.users.values())} users for {args.duration:.0f} s")
         done = locust(setup, out, rates, args.duration, args.stop_timeout)
@@ -310,13 +312,19 @@ def run(args: argparse.Namespace, out: Path, tmp: Path) -> Summary:
         summary.rss_mb_web["peak"] = peak[0]
         summary.rss_mb_web["at_end"] = max(rss_mb(pid) for pid in pids)
         used = stack.cpu_used(before, after)
-        # locust ran as a child of this process: its CPU is in our children's rusage.
+        # locust ran as a child of this process (waited for): its CPU is in our children's
+        # rusage, and out of "others".
+        waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = waited.ru_utime + waited.ru_stime - children.ru_utime - children.ru_stime
         summary.cpu_seconds = {k: v for k, v in used.items() if k != "client"}
+        summary.cpu_seconds["locust"] = round(spent, 2)
+        summary.cpu_seconds["others"] = round(max(used["others"] - spent, 0.0), 2)
         (out / "locust.log").write_text(done.stdout + done.stderr)
         if not (out / "timings.json").exists():
             raise RuntimeError(f"locust wrote no timings:\n{(done.stdout + done.stderr)[-3000:]}")
         timings = json.loads((out / "timings.json").read_text())
-        summary.kinds = kinds_from(timings, out / "locust_failures.csv", args.duration)
+        window = min(args.duration, elapsed)  # locust stopped early: its real window
+        summary.kinds = kinds_from(timings, out / "locust_failures.csv", window)
         summary.failures = sum(k.failures for k in summary.kinds.values())
         exceptions = out / "locust_exceptions.csv"
         if exceptions.exists():
@@ -392,7 +400,9 @@ def report(s: Summary) -> str:
         f"submitted {s.submitted}, relayed {s.relayed}, ratings {s.ratings}; outbox "
         f"{s.outbox_states}; platform {json.dumps(held)}",
         "CPU seconds: "
-        + ", ".join(f"{k} {cpu.get(k, 0):.0f}" for k in ("web", "relay", "sandbox", "postgres"))
+        + ", ".join(
+            f"{k} {cpu.get(k, 0):.0f}" for k in ("web", "relay", "sandbox", "postgres", "locust")
+        )
         + f", others {cpu.get('others', 0):.0f} of {cpu.get('machine_total', 0):.0f} "
         f"machine seconds over {cpu.get('locust_wall', 0):.0f} s",
         f"web worker RSS: {s.rss_mb_web} MB",
