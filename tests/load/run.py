@@ -217,7 +217,9 @@ def locust(
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
 
-def kinds_from(timings: dict[str, Any], failures_csv: Path, seconds: float) -> dict[str, Kind]:
+def kinds_from(
+    timings: dict[str, Any], failures_csv: Path, seconds: float, slack: float = 1.0
+) -> dict[str, Kind]:
     failed: dict[str, int] = {}
     if failures_csv.exists():
         import csv
@@ -237,7 +239,7 @@ def kinds_from(timings: dict[str, Any], failures_csv: Path, seconds: float) -> d
             p95_ms=round(percentile(values, 95), 1),
             p99_ms=round(percentile(values, 99), 1),
             max_ms=round(max(values), 1),
-            goal_p95_ms=GOALS_MS.get(kind),
+            goal_p95_ms=GOALS_MS[kind] * slack if kind in GOALS_MS else None,
         )
     return found
 
@@ -324,7 +326,7 @@ def run(args: argparse.Namespace, out: Path, tmp: Path) -> Summary:
             raise RuntimeError(f"locust wrote no timings:\n{(done.stdout + done.stderr)[-3000:]}")
         timings = json.loads((out / "timings.json").read_text())
         window = min(args.duration, elapsed)  # locust stopped early: its real window
-        summary.kinds = kinds_from(timings, out / "locust_failures.csv", window)
+        summary.kinds = kinds_from(timings, out / "locust_failures.csv", window, args.latency_slack)
         summary.failures = sum(k.failures for k in summary.kinds.values())
         exceptions = out / "locust_exceptions.csv"
         if exceptions.exists():
@@ -428,6 +430,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day-seconds", type=float, default=0.05, help="a platform working day")
     parser.add_argument(
         "--stop-timeout", type=float, default=60.0, help="seconds to let visits finish at the end"
+    )
+    parser.add_argument(
+        "--latency-slack",
+        type=float,
+        default=1.0,
+        help="multiply the p95 goals (the CI run on a shared machine)",
     )
     parser.add_argument("--redis-url", default="", help="PORTAL_REDIS_URL for every process")
     parser.add_argument("--out", type=Path, help="default bench/results/load-<db>")

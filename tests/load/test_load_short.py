@@ -1,6 +1,6 @@
 """The short load run for CI: tests/load/run.py for 45 s at the estimated peak of one portal
 process (1×, the full run is 3× for 30 min: `make load`), with the full run's checks: no 5xx,
-no failed request, p95 per kind within its goal, every submission and rating relayed once.
+no failed request, p95 per kind within its goal (×4 here), every submission and rating relayed once.
 
 The stack runs in separate processes (locust with gevent must not be imported here). On
 PostgreSQL the runner gets a database of its own beside the test database
@@ -37,6 +37,10 @@ def test_a_short_run_at_the_peak_passes_every_check(tmp_path: Path) -> None:
         "1",
         "--stop-timeout",
         "15",
+        # CI shares its machine (browser tests, other jobs): the p95 goals ×4 here, exact in
+        # the full run (docs/load.md); 5xx, failures and relaying are checked as strictly.
+        "--latency-slack",
+        "4",
         "--out",
         str(tmp_path),
         *_database_args(),
