@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PO_FILES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench lighthouse clean
+.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench load lighthouse clean
 
 run: $(VENV)/.installed translations run-apt-deps
 	PORTAL_PORT=$(PORTAL_PORT) $(BIN)/portal run
@@ -75,6 +75,12 @@ bench: $(VENV)/.installed-dev translations
 	  $(BIN)/python bench/page_throughput.py --db $$db || exit 1; done
 	$(BIN)/python bench/relay_throughput.py --n 2000 --db $${BENCH_DB:-sqlite}
 	$(BIN)/python bench/assist_signalling.py --pairs 50 --rounds 40
+
+# The locust load scenario (tests/load/, docs/load.md): 30 min at 3× the estimated peak of one
+# portal process; LOAD_DB=postgres (database load_test on 127.0.0.1), LOAD_SECONDS, LOAD_MULTIPLE.
+load: $(VENV)/.installed-dev translations
+	$(BIN)/python tests/load/run.py --duration $${LOAD_SECONDS:-1800} \
+	  --multiple $${LOAD_MULTIPLE:-3} --db $${LOAD_DB:-sqlite}
 
 # Lighthouse (npm, installed into var/lighthouse on first use) on Debian's Chromium.
 lighthouse: $(VENV)/.installed-dev translations apt-deps

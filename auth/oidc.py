@@ -11,6 +11,7 @@ from typing import Any
 
 from authlib.integrations.starlette_client import OAuth
 
+from integrations.tls import shared_context
 from portal.settings import Settings
 
 PROVIDER = "identity"
@@ -28,6 +29,9 @@ def make_oauth(settings: Settings) -> OAuth:
             "code_challenge_method": "S256",
             "token_endpoint_auth_method": "client_secret_basic",
             "timeout": 10,
+            # Authlib opens an HTTP client per call (authorize, token, JWKS, userinfo): one
+            # TLS context for all, not a CA bundle loaded each time (docs/load.md).
+            "verify": shared_context(),
         },
     )
     return oauth

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import ric, uscc
 
@@ -79,14 +81,26 @@ async def upsert_person(
     db: AsyncSession, cipher: PersonalDataCipher, claims: VerifiedClaims
 ) -> Person:
     now = datetime.now(UTC)
+    # Two first sign-ins of one person at once (two phones, a double tap) both find no row:
+    # insert-or-nothing, then read, so neither fails on the unique (issuer, subject).
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await db.execute(
+        insert(Person)
+        .values(
+            issuer=claims.issuer,
+            subject=claims.subject,
+            name=claims.name,
+            roles=[],
+            highest_level=claims.level,
+            created_at=now,
+            last_sign_in_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["issuer", "subject"])
+    )
     person = await db.scalar(
         select(Person).where(Person.issuer == claims.issuer, Person.subject == claims.subject)
     )
-    if person is None:
-        person = Person(
-            issuer=claims.issuer, subject=claims.subject, created_at=now, highest_level=claims.level
-        )
-        db.add(person)
+    assert person is not None
     person.name = claims.name
     person.roles = portal_roles(claims.roles)
     person.last_sign_in_at = now

@@ -1,8 +1,9 @@
 """The portal's client for the e-license library (电子证照库), contract in docs/licenses.md.
 
 ``base_url`` is the API root (``…/licenses/api/v1`` on the sandbox). Each call opens its own
-short-lived HTTP client, so one ``LicenseLibrary`` serves any event loop; ``transport`` lets
-a test run the library in-process (``httpx2.ASGITransport``) instead of over a socket.
+short-lived HTTP client (all sharing one TLS context), so one ``LicenseLibrary`` serves any
+event loop; ``transport`` lets a test run the library in-process (``httpx2.ASGITransport``)
+instead of over a socket.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from integrations.licenses.models import (
     summary_from_json,
     verification_from_json,
 )
+from integrations.tls import shared_context
 
 T = TypeVar("T")
 
@@ -112,7 +114,10 @@ class LicenseLibrary:
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
         try:
             async with httpx2.AsyncClient(
-                headers=self._headers, timeout=self._timeout, transport=self._transport
+                headers=self._headers,
+                timeout=self._timeout,
+                transport=self._transport,
+                verify=shared_context(),
             ) as http:
                 response = await http.request(method, self.base_url + path, **kwargs)
         except httpx2.HTTPError as exc:

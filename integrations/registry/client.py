@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import httpx2
 
+from integrations.tls import shared_context
+
 EnterpriseStatus = Literal["active", "revoked", "cancelled"]  # 存续, 吊销, 注销
 
 
@@ -57,7 +59,10 @@ class EnterpriseRegistry:
         url = f"{self.base_url}/enterprises/{quote(uscc, safe='')}"
         try:
             async with httpx2.AsyncClient(
-                headers=self._headers, timeout=self._timeout, transport=self._transport
+                headers=self._headers,
+                timeout=self._timeout,
+                transport=self._transport,
+                verify=shared_context(),
             ) as http:
                 response = await http.get(url)
         except httpx2.HTTPError as exc:

@@ -135,6 +135,7 @@ class IntakeStore:
         return {
             "idempotency_keys": stored,
             "applications": len(self.applications),
+            "ratings": len(self.ratings),
             "requests": {str(status): n for status, n in sorted(self.requests.items())},
             "webhooks": self.outbox.stats(),
         }

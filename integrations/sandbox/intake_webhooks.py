@@ -24,6 +24,7 @@ import httpx2
 from integrations.intake.webhooks import sign
 from integrations.sandbox.intake_models import IntakeClient, Json
 from integrations.sandbox.intake_time import iso, now, ulid
+from integrations.tls import shared_context
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,9 @@ class Outbox:
         slots = self._slots.setdefault(message.client.client_id, asyncio.Semaphore(CONCURRENCY))
         async with slots:
             try:
-                async with httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+                async with httpx2.AsyncClient(
+                    timeout=TIMEOUT, follow_redirects=False, verify=shared_context()
+                ) as http:
                     answer = await http.post(
                         message.client.webhook_url,
                         content=message.body,

@@ -3,6 +3,7 @@ previous applications) for one actor; then portal.forms.prefill decides, purely.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,19 +71,20 @@ async def _holders(request: Request, actor: Actor) -> list[tuple[str, str]]:
 async def wallet(request: Request, actor: Actor) -> list[Any]:
     """The actor's valid licenses (full records); an unreachable library means none."""
     library = _library(request)
-    found: list[Any] = []
-    seen: set[str] = set()
+    wanted: list[str] = []
     today = date.today()
     try:
         for code, code_type in await _holders(request, actor):
             for summary in await library.list_for_holder(code, code_type):  # type: ignore[arg-type]
-                if summary.usable_on(today) and summary.id not in seen:
-                    seen.add(summary.id)
-                    found.append(await library.get(summary.id))
+                if summary.usable_on(today) and summary.id not in wanted:
+                    wanted.append(summary.id)
+        # All at once: the callers hold a database connection meanwhile, and one call after
+        # another held it long enough to empty the pool under load (docs/load.md).
+        found = await asyncio.gather(*(library.get(license_id) for license_id in wanted))
     except Exception:
         log.exception("e-license library unreachable; prefill and 免提交 without licenses")
         return []
-    return found
+    return list(found)
 
 
 async def context_for(request: Request, db: AsyncSession, actor: Actor) -> PrefillContext:

@@ -133,8 +133,10 @@ class RelayWorker:
                 else:
                     await outbox.mark_failed(db, message.id, outcome.reason)
                     self._count(message, "failed")
-                    log.error(
-                        "relay: permanent failure",
+                    log.error(  # the JSON log keeps the message, not the extras
+                        "relay: permanent failure of %s: %s",
+                        message.topic,
+                        outcome.reason,
                         extra={"topic": message.topic, "reason": outcome.reason},
                     )
             await outbox.mark_sent(db, [message.id for message in sent])

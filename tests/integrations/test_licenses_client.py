@@ -234,3 +234,26 @@ def test_unreachable_library() -> None:
         asyncio.run(library.verify("1.2.156.3005.2.x"))
 
     assert raised.value.status is None
+
+
+def test_calls_share_one_tls_context(
+    library: LicenseLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loading the CA bundle for every call took half a portal worker's CPU (docs/load.md).
+    import httpcore2
+
+    from integrations.tls import shared_context
+
+    shared_context()  # built once, before counting
+    built: list[object] = []
+    real = httpcore2.default_ssl_context
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpcore2, "default_ssl_context", counted)
+    zhang = person("zhang-wei")
+    for _ in range(3):
+        asyncio.run(library.list_for_holder(zhang.id_number, RESIDENT_ID))
+    assert built == []
