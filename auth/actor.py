@@ -8,6 +8,7 @@ holds, the person silently acts as themselves again (and pages say so).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.types import Scope
 
 from auth.models import AgentAuthorization, Enterprise, EnterpriseRole, Person
 from portal import clock
-from portal.web.sessions import SessionData
+from portal.web.sessions import Loader, SessionData
 
 
 @dataclass(frozen=True)
@@ -104,41 +105,55 @@ async def capacities_of(db: Any, person_id: int, name: str) -> list[Capacity]:
     return found
 
 
-_PERSON = select(Person.id, Person.name, Person.roles)
+_PERSON = (Person.id, Person.name, Person.roles)
 
 
-async def load_actor(db: AsyncConnection | None, scope: Scope, session: SessionData) -> None:
-    """A session loader (portal.web.sessions): put the signed-in actor in the request state,
-    read on the session row's connection."""
+async def load_actor(
+    db: AsyncConnection | None,
+    scope: Scope,
+    session: SessionData,
+    joined: Sequence[Any] | None,
+) -> None:
+    """Put the signed-in actor in the request state. The person comes joined to the session
+    row (``joined``: id, name, roles); a row written before sessions recorded their person,
+    or a deleted person, costs one more read."""
     state = scope.setdefault("state", {})
     state["actor"] = None
     if db is None or "person_id" not in session:
         return
-    person = (await db.execute(_PERSON.where(Person.id == session["person_id"]))).first()
+    person = joined if joined is not None and joined[0] == session["person_id"] else None
+    if person is None:
+        person = (
+            await db.execute(select(*_PERSON).where(Person.id == session["person_id"]))
+        ).first()
     if person is None:  # deleted account data
         session.clear()
         return
-    chosen = session.get("acting_for", "person:" + str(person.id))
+    person_id, name, roles = person
+    chosen = session.get("acting_for", "person:" + str(person_id))
     if chosen.startswith("enterprise:"):
         # Rare and read more: acting for an enterprise re-checks the role or grant each time.
         async with AsyncSession(bind=db) as orm:
-            options = await capacities_of(orm, person.id, person.name)
+            options = await capacities_of(orm, person_id, name)
     else:
-        options = [Capacity(Subject("person", person.id, person.name), "self")]
+        options = [Capacity(Subject("person", person_id, name), "self")]
     current = next((c for c in options if c.subject.key == chosen), options[0])
     if current.subject.key != chosen:
         session["acting_for"] = current.subject.key
     state["actor"] = Actor(
-        person_id=person.id,
-        name=person.name,
+        person_id=person_id,
+        name=name,
         level=session.get("level", "L2"),
         via=session.get("via", "oidc"),
-        roles=tuple(person.roles or ()),
+        roles=tuple(roles or ()),
         subject=current.subject,
         capacity=current.capacity,
         authorization_id=current.authorization_id,
         thing_codes=current.thing_codes,
     )
+
+
+ACTOR_LOADER = Loader(load_actor, joined=Person.__table__, columns=_PERSON)  # type: ignore[arg-type]
 
 
 def current_actor(request: Request) -> Actor | None:

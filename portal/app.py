@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 
 from auth import routes as auth_routes
-from auth.actor import load_actor
+from auth.actor import ACTOR_LOADER
 from auth.crypto import PersonalDataCipher
 from auth.guards import SignInRequired, sign_in_redirect
 from auth.oidc import make_oauth
@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_max_hours),
             cipher=cipher,
-            loaders=[load_actor],
+            loaders=[ACTOR_LOADER],
         ),
     ]
     app = Starlette(

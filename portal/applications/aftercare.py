@@ -46,7 +46,8 @@ async def page_context(
         .where(ApplicationItem.application_id == application.id)
         .order_by(ApplicationItem.id)
     )
-    items = progress_view.items(thing, list(rows.scalars()))
+    item_rows = list(rows.scalars())
+    items = progress_view.items(thing, item_rows)
     events = await db.execute(
         select(ApplicationEvent).where(ApplicationEvent.application_id == application.id)
     )
@@ -68,6 +69,7 @@ async def page_context(
     return {
         "application": application,
         "thing": thing,
+        "item_rows": item_rows,  # for the ratings section, which reads them too
         "items": items,
         "timeline": progress_view.timeline(list(events.scalars())),
         "notifications": list(log.scalars()),

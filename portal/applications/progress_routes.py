@@ -51,7 +51,9 @@ async def application_page(request: Request) -> Response:
     async with appstate.database(request)() as db:
         application, thing = await _mine(request, db)
         context = await aftercare.page_context(db, application, thing)
-        context |= await ratings_view.section(db, application, thing, require_actor(request))
+        context |= await ratings_view.section(
+            db, application, thing, require_actor(request), item_rows=context["item_rows"]
+        )
     context["just_submitted"] = request.query_params.get("submitted") == "1"
     context["message"] = request.query_params.get("done")
     return _render(request, "applications/progress.html", context)

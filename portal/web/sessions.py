@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import DateTime, String, Text, delete, insert, select, update
+from sqlalchemy import DateTime, Integer, String, Text, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import ColumnElement, FromClause
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,6 +44,10 @@ class WebSession(Base):
     data: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The signed-in person (the data's "person_id"), kept in clear so the person's row is
+    # read in the same statement as the session's; no foreign key: a deleted person's
+    # sessions end when next read.
+    person_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class SessionData(dict[str, Any]):
@@ -90,10 +95,22 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-Loader = Callable[[AsyncConnection | None, Scope, SessionData], Awaitable[None]]
-"""A read made with the session row, on its connection, before the app runs (the signed-in
-actor): one checkout and no ORM per request. The connection is None when the session holds
-nothing, so there is nothing to read."""
+@dataclass(frozen=True)
+class Loader:
+    """A read made with the session row before the app runs (the signed-in actor): one
+    connection checkout and no ORM per request.
+
+    ``columns`` of ``joined`` (a table outer-joined on its ``id`` = the session's person) come
+    back in the session row's statement; ``load`` gets them (None without a row), the
+    connection (None when the session holds nothing) for any further read, the scope and the
+    session.
+    """
+
+    load: Callable[
+        [AsyncConnection | None, Scope, SessionData, Sequence[Any] | None], Awaitable[None]
+    ]
+    joined: FromClause | None = None
+    columns: tuple[ColumnElement[Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +121,19 @@ class _Stored:
     last_seen_at: datetime
 
 
-_READ = select(WebSession.data, WebSession.created_at, WebSession.last_seen_at)
+def _read_statement(loaders: Sequence[Loader]) -> Any:
+    columns = [WebSession.data, WebSession.created_at, WebSession.last_seen_at]
+    statement = select(*columns, *(c for loader in loaders for c in loader.columns))
+    source: FromClause = WebSession.__table__
+    for loader in loaders:
+        if loader.joined is not None:
+            source = source.outerjoin(loader.joined, loader.joined.c.id == WebSession.person_id)
+    return statement.select_from(source)
+
+
+def _person_of(session: SessionData) -> int | None:
+    person = session.get("person_id")
+    return person if isinstance(person, int) else None
 
 
 class SessionMiddleware:
@@ -127,6 +156,7 @@ class SessionMiddleware:
         self.idle = idle
         self.lifetime = lifetime
         self.loaders = tuple(loaders)
+        self.read = _read_statement(self.loaders)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -137,8 +167,8 @@ class SessionMiddleware:
         row, session = await self._load(token, scope) if token else (None, SessionData())
         if not token:
             scope["session"] = session
-            for load in self.loaders:
-                await load(None, scope, session)
+            for loader in self.loaders:
+                await loader.load(None, scope, session, None)
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -168,8 +198,8 @@ class SessionMiddleware:
         """The row and its data, then every loader's read, on one connection."""
         token_hash = _hash(token)
         async with self.engine.connect() as db:
-            found = (await db.execute(_READ.where(WebSession.token_hash == token_hash))).first()
-            row = None if found is None else _Stored(token_hash, *found)
+            found = (await db.execute(self.read.where(WebSession.token_hash == token_hash))).first()
+            row = None if found is None else _Stored(token_hash, *found[:3])
             now = clock.now()
             if row is not None and (
                 now - clock.aware(row.last_seen_at) > self.idle
@@ -181,8 +211,13 @@ class SessionMiddleware:
             session = SessionData(self._open(row.data) if row else {})
             session.modified = False
             scope["session"] = session
-            for load in self.loaders:
-                await load(db if session else None, scope, session)
+            at = 3
+            for loader in self.loaders:
+                joined = None
+                if row is not None and found is not None and loader.columns:
+                    joined = found[at : at + len(loader.columns)]
+                at += len(loader.columns)
+                await loader.load(db if session else None, scope, session, joined)
         return row, session
 
     async def _save(
@@ -213,6 +248,7 @@ class SessionMiddleware:
                         data=self._seal(session),
                         created_at=now,
                         last_seen_at=now,
+                        person_id=_person_of(session),
                     )
                 )
             set_cookie(headers, self.cookie, new_token, https=self.https)
@@ -221,7 +257,9 @@ class SessionMiddleware:
                 await db.execute(
                     update(WebSession)
                     .where(WebSession.token_hash == row.token_hash)
-                    .values(data=self._seal(session), last_seen_at=now)
+                    .values(
+                        data=self._seal(session), last_seen_at=now, person_id=_person_of(session)
+                    )
                 )
 
 
