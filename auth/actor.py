@@ -1,4 +1,5 @@
-"""Who acts, for whom, at what level: loaded once per request from the session.
+"""Who acts, for whom, at what level: loaded once per request from the session, on the
+session row's connection (``load_actor``, a loader of portal.web.sessions.SessionMiddleware).
 
 The acting subject is re-checked on every request: a legal representative must still hold
 the role, an agent's authorisation must still be active and unexpired. When it no longer
@@ -7,16 +8,18 @@ holds, the person silently acts as themselves again (and pages say so).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from auth.models import AgentAuthorization, Enterprise, EnterpriseRole, Person
 from portal import clock
+from portal.web.sessions import Loader, SessionData
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,13 @@ class Capacity:
 
 async def capacities(db: Any, person: Person) -> list[Capacity]:
     """Every subject the person may act for right now: themselves first."""
-    found = [Capacity(Subject("person", person.id, person.name), "self")]
+    return await capacities_of(db, person.id, person.name)
+
+
+async def capacities_of(db: Any, person_id: int, name: str) -> list[Capacity]:
+    found = [Capacity(Subject("person", person_id, name), "self")]
     rows = await db.execute(
-        select(Enterprise).join(EnterpriseRole).where(EnterpriseRole.person_id == person.id)
+        select(Enterprise).join(EnterpriseRole).where(EnterpriseRole.person_id == person_id)
     )
     for enterprise in rows.scalars():
         found.append(
@@ -80,7 +87,7 @@ async def capacities(db: Any, person: Person) -> list[Capacity]:
         select(AgentAuthorization, Enterprise)
         .join(Enterprise, Enterprise.id == AgentAuthorization.enterprise_id)
         .where(
-            AgentAuthorization.agent_person_id == person.id, AgentAuthorization.status == "active"
+            AgentAuthorization.agent_person_id == person_id, AgentAuthorization.status == "active"
         )
     )
     now = clock.now()
@@ -98,44 +105,55 @@ async def capacities(db: Any, person: Person) -> list[Capacity]:
     return found
 
 
-class ActorMiddleware:
-    def __init__(self, app: ASGIApp, *, sessionmaker: async_sessionmaker[Any]) -> None:
-        self.app = app
-        self.sessionmaker = sessionmaker
+_PERSON = (Person.id, Person.name, Person.roles)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            scope.setdefault("state", {})["actor"] = await self._load(scope.get("session"))
-        await self.app(scope, receive, send)
 
-    async def _load(self, session: dict[str, Any] | None) -> Actor | None:
-        if not session or "person_id" not in session:
-            return None
-        async with self.sessionmaker() as db:
-            person = await db.get(Person, session["person_id"])
-            if person is None:  # deleted account data
-                session.clear()
-                return None
-            chosen = session.get("acting_for", "person:" + str(person.id))
-            options = (
-                await capacities(db, person)
-                if chosen.startswith("enterprise:")
-                else [Capacity(Subject("person", person.id, person.name), "self")]
-            )
-        current = next((c for c in options if c.subject.key == chosen), options[0])
-        if current.subject.key != chosen:
-            session["acting_for"] = current.subject.key
-        return Actor(
-            person_id=person.id,
-            name=person.name,
-            level=session.get("level", "L2"),
-            via=session.get("via", "oidc"),
-            roles=tuple(person.roles or ()),
-            subject=current.subject,
-            capacity=current.capacity,
-            authorization_id=current.authorization_id,
-            thing_codes=current.thing_codes,
-        )
+async def load_actor(
+    db: AsyncConnection | None,
+    scope: Scope,
+    session: SessionData,
+    joined: Sequence[Any] | None,
+) -> None:
+    """Put the signed-in actor in the request state. The person comes joined to the session
+    row (``joined``: id, name, roles); a row written before sessions recorded their person,
+    or a deleted person, costs one more read."""
+    state = scope.setdefault("state", {})
+    state["actor"] = None
+    if db is None or "person_id" not in session:
+        return
+    person = joined if joined is not None and joined[0] == session["person_id"] else None
+    if person is None:
+        person = (
+            await db.execute(select(*_PERSON).where(Person.id == session["person_id"]))
+        ).first()
+    if person is None:  # deleted account data
+        session.clear()
+        return
+    person_id, name, roles = person
+    chosen = session.get("acting_for", "person:" + str(person_id))
+    if chosen.startswith("enterprise:"):
+        # Rare and read more: acting for an enterprise re-checks the role or grant each time.
+        async with AsyncSession(bind=db) as orm:
+            options = await capacities_of(orm, person_id, name)
+    else:
+        options = [Capacity(Subject("person", person_id, name), "self")]
+    current = next((c for c in options if c.subject.key == chosen), options[0])
+    if current.subject.key != chosen:
+        session["acting_for"] = current.subject.key
+    state["actor"] = Actor(
+        person_id=person_id,
+        name=name,
+        level=session.get("level", "L2"),
+        via=session.get("via", "oidc"),
+        roles=tuple(roles or ()),
+        subject=current.subject,
+        capacity=current.capacity,
+        authorization_id=current.authorization_id,
+        thing_codes=current.thing_codes,
+    )
+
+
+ACTOR_LOADER = Loader(load_actor, joined=Person.__table__, columns=_PERSON)  # type: ignore[arg-type]
 
 
 def current_actor(request: Request) -> Actor | None:

@@ -82,6 +82,14 @@ class Measure:
     cpu_ms_per_request: float = 0.0
     rss_mb_at_rest: list[float] = field(default_factory=list)
     rss_mb_under_load: list[float] = field(default_factory=list)
+    # Open loop (bench/open_loop.py): the same connections at a fixed offered rate, a share
+    # of the ceiling's closed-loop req/s in the same repeat; latency from when a request was due.
+    open_rate: float = 0.0
+    open_achieved: float = 0.0
+    open_p50_ms: float = 0.0
+    open_p99_ms: float = 0.0
+    open_bad: int = 0
+    open_cpu_ms_per_request: float = 0.0
 
 
 def _ms(text: str) -> float:
@@ -197,7 +205,45 @@ def measure(
     return result
 
 
+def measure_open(
+    result: Measure, base: str, path: str, pids: list[int], session: str, rate: float
+) -> None:
+    """Offer ``rate`` requests per second over the same connections (open loop)."""
+    roots = {f"w{n}": pid for n, pid in enumerate(pids)}
+    before = cpu_snapshot(roots)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "open_loop.py"),
+            base + path,
+            "--rate",
+            f"{rate:.1f}",
+            "--connections",
+            str(result.connections),
+            "--seconds",
+            str(OPEN_SECONDS),
+            "--cookie",
+            f"session={session}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    after = cpu_snapshot(roots)
+    found = json.loads(done.stdout)
+    result.open_rate = round(rate, 1)
+    result.open_achieved = found["achieved"]
+    result.open_p50_ms = found["p50_ms"]
+    result.open_p99_ms = found["p99_ms"]
+    result.open_bad = found["bad"]
+    used = sum(after[name] - before[name] for name in roots)
+    if result.target == "portal":
+        used += after["postgres"] - before["postgres"]
+    result.open_cpu_ms_per_request = round(1000 * used / max(found["requests"], 1), 2)
+
+
 PROFILE_DIR: Path | None = None
+OPEN_SECONDS = 10.0
 
 
 def spy(pid: int, name: str, seconds: float) -> subprocess.Popen[bytes] | None:
@@ -322,8 +368,8 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
         for connections in args.connections:
             for _ in range(args.repeat):
                 for page, path in paths.items():
-                    for target, (base, pids) in targets.items():
-                        found = measure(
+                    pair = {
+                        target: measure(
                             base,
                             page,
                             path,
@@ -334,6 +380,13 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
                             connections,
                             args.duration,
                         )
+                        for target, (base, pids) in targets.items()
+                    }
+                    if args.open_share:
+                        rate = args.open_share * pair["ceiling"].rps
+                        for target, (base, pids) in targets.items():
+                            measure_open(pair[target], base, path, pids, session, rate)
+                    for found in pair.values():
                         print(_line(found), flush=True)
                         results.append(found)
     finally:
@@ -350,6 +403,12 @@ def _line(m: Measure) -> str:
         f"p50 {m.p50_ms:6.1f} ms p99 {m.p99_ms:6.1f} ms cpu {m.cpu_ms_per_request:5.2f} ms/req "
         f"bad {m.bad} others {m.others_before:.0%} "
         f"rss {m.rss_mb_at_rest}→{m.rss_mb_under_load} MB"
+        + (
+            f" | open {m.open_rate:.0f}/s: {m.open_achieved:.0f}/s p50 {m.open_p50_ms:.1f} ms "
+            f"p99 {m.open_p99_ms:.1f} ms bad {m.open_bad} cpu {m.open_cpu_ms_per_request:.2f}"
+            if m.open_rate
+            else ""
+        )
     )
 
 
@@ -387,7 +446,17 @@ def summary(results: list[Measure]) -> list[str]:
             f"{portal.cpu_ms_per_request:.2f} / {ceiling.cpu_ms_per_request:.2f} | "
             f"{cpu_share} | "
             f"{max(portal.others_before, ceiling.others_before):.0%} | "
-            f"{'yes' if met else 'no'} |"
+            f"{'yes' if met else 'no'} | "
+            + (
+                f"{portal.open_rate:.0f} | "
+                f"{portal.open_achieved:.0f} / {ceiling.open_achieved:.0f} | "
+                f"{portal.open_p50_ms:.0f} / {portal.open_p99_ms:.0f} | "
+                f"{ceiling.open_p50_ms:.0f} / {ceiling.open_p99_ms:.0f} | "
+                f"{portal.open_cpu_ms_per_request:.2f} / {ceiling.open_cpu_ms_per_request:.2f} | "
+                f"{'yes' if portal.open_p99_ms <= GOAL_P99_MS and not portal.open_bad else 'no'} |"
+                if portal.open_rate
+                else "— | — | — | — | — | — |"
+            )
         )
     return rows
 
@@ -396,9 +465,11 @@ def print_summary(results: list[Measure]) -> None:
     print(
         "| workers | connections | page | portal req/s | ceiling req/s | share (all pairs) | "
         "portal p50 / p99 ms | ceiling p50 / p99 ms | CPU ms per request portal / ceiling | "
-        "CPU share (mean) | others | goal met |"
+        "CPU share (mean) | others | goal met | open-loop rate | served portal / ceiling | "
+        "open portal p50 / p99 ms | open ceiling p50 / p99 ms | open CPU ms/req portal / ceiling | "
+        "open p99 ≤ 50 ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(summary(results)))
     for m in results:
         if m.target == "portal":
@@ -414,14 +485,26 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--profile", type=Path, help="py-spy every measured process into DIR")
+    parser.add_argument(
+        "--open-share",
+        type=float,
+        default=0.5,
+        help="also offer this share of the ceiling's req/s at a fixed rate (0: skip)",
+    )
+    parser.add_argument(
+        "--pg-database", default=relay_throughput.PG_DB, help="PostgreSQL database (recreated)"
+    )
     parser.add_argument("--summarise", type=Path, help="print the summary of a results file")
     args = parser.parse_args()
     if args.summarise:
         runs = json.loads(args.summarise.read_text())["runs"]
         print_summary([Measure(**run) for run in runs])
         return 0
-    global PROFILE_DIR
+    global PROFILE_DIR, OPEN_SECONDS
     PROFILE_DIR = args.profile
+    OPEN_SECONDS = args.duration
+    relay_throughput.PG_DB = args.pg_database
+    relay_throughput.PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{args.pg_database}"
     if shutil.which("wrk") is None:
         print("wrk is missing: `make apt-deps` installs it (Debian package wrk)", file=sys.stderr)
         return 1

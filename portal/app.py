@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 
 from auth import routes as auth_routes
-from auth.actor import ActorMiddleware
+from auth.actor import ACTOR_LOADER
 from auth.crypto import PersonalDataCipher
 from auth.guards import SignInRequired, sign_in_redirect
 from auth.oidc import make_oauth
@@ -143,8 +143,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_max_hours),
             cipher=cipher,
+            loaders=[ACTOR_LOADER],
         ),
-        Middleware(ActorMiddleware, sessionmaker=sessionmaker),
     ]
     app = Starlette(
         routes=routes,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from starlette.datastructures import UploadFile
 
 from auth.actor import Actor
@@ -31,8 +32,17 @@ from portal.notifications.models import Notification
 from portal.relay import outbox
 
 
-async def application_for(db: AsyncSession, public_id: str, actor: Actor) -> Application | None:
-    application = await db.scalar(select(Application).where(Application.public_id == public_id))
+async def application_for(
+    db: AsyncSession, public_id: str, actor: Actor, *, with_form: bool = True
+) -> Application | None:
+    """``with_form=False`` leaves the sealed form values and delivery address unread (reading
+    either then raises): the progress page shows neither, and each costs a decryption."""
+    query = select(Application).where(Application.public_id == public_id)
+    if not with_form:
+        query = query.options(
+            defer(Application.values, raiseload=True), defer(Application.delivery, raiseload=True)
+        )
+    application = await db.scalar(query)
     if application is None or not services.may_access(application, actor):
         return None
     return application
@@ -46,7 +56,8 @@ async def page_context(
         .where(ApplicationItem.application_id == application.id)
         .order_by(ApplicationItem.id)
     )
-    items = progress_view.items(thing, list(rows.scalars()))
+    item_rows = list(rows.scalars())
+    items = progress_view.items(thing, item_rows)
     events = await db.execute(
         select(ApplicationEvent).where(ApplicationEvent.application_id == application.id)
     )
@@ -68,6 +79,7 @@ async def page_context(
     return {
         "application": application,
         "thing": thing,
+        "item_rows": item_rows,  # for the ratings section, which reads them too
         "items": items,
         "timeline": progress_view.timeline(list(events.scalars())),
         "notifications": list(log.scalars()),

@@ -36,9 +36,13 @@ def _render(
     return response
 
 
-async def _mine(request: Request, db: Any) -> tuple[Application, OneThing]:
+async def _mine(
+    request: Request, db: Any, *, with_form: bool = True
+) -> tuple[Application, OneThing]:
     actor = require_actor(request)
-    application = await aftercare.application_for(db, request.path_params["application"], actor)
+    application = await aftercare.application_for(
+        db, request.path_params["application"], actor, with_form=with_form
+    )
     if application is None:
         raise HTTPException(404)
     thing = appstate.catalog(request).get(application.thing_code)
@@ -49,9 +53,11 @@ async def _mine(request: Request, db: Any) -> tuple[Application, OneThing]:
 
 async def application_page(request: Request) -> Response:
     async with appstate.database(request)() as db:
-        application, thing = await _mine(request, db)
+        application, thing = await _mine(request, db, with_form=False)
         context = await aftercare.page_context(db, application, thing)
-        context |= await ratings_view.section(db, application, thing, require_actor(request))
+        context |= await ratings_view.section(
+            db, application, thing, require_actor(request), item_rows=context["item_rows"]
+        )
     context["just_submitted"] = request.query_params.get("submitted") == "1"
     context["message"] = request.query_params.get("done")
     return _render(request, "applications/progress.html", context)

@@ -43,12 +43,16 @@ async def section(
     thing: OneThing,
     actor: Actor,
     now: datetime | None = None,
+    item_rows: list[ApplicationItem] | None = None,
 ) -> dict[str, Any]:
-    rows = await db.execute(
-        select(ApplicationItem)
-        .where(ApplicationItem.application_id == application.id)
-        .order_by(ApplicationItem.id)
-    )
+    """``item_rows``: the application's items in id order, when the caller read them already."""
+    if item_rows is None:
+        rows = await db.execute(
+            select(ApplicationItem)
+            .where(ApplicationItem.application_id == application.id)
+            .order_by(ApplicationItem.id)
+        )
+        item_rows = list(rows.scalars())
     mine = await services.ratings_by(db, application, actor.person_id)
     shown = [
         Shown(
@@ -57,7 +61,7 @@ async def section(
             followup.deadline(target.rating, now) if target.rating else None,
             bool(target.rating and services.may_rate_fix(target.rating)),
         )
-        for target in services.targets(application, thing, list(rows.scalars()), mine)
+        for target in services.targets(application, thing, item_rows, mine)
     ]
     return {
         "ratings": [s for s in shown if s.target.open or s.target.rating],

@@ -14,13 +14,16 @@ import base64
 import hashlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import DateTime, String, Text, delete, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import DateTime, Integer, String, Text, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import ColumnElement, FromClause
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +44,10 @@ class WebSession(Base):
     data: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The signed-in person (the data's "person_id"), kept in clear so the person's row is
+    # read in the same statement as the session's; no foreign key: a deleted person's
+    # sessions end when next read.
+    person_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class SessionData(dict[str, Any]):
@@ -88,6 +95,47 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Loader:
+    """A read made with the session row before the app runs (the signed-in actor): one
+    connection checkout and no ORM per request.
+
+    ``columns`` of ``joined`` (a table outer-joined on its ``id`` = the session's person) come
+    back in the session row's statement; ``load`` gets them (None without a row), the
+    connection (None when the session holds nothing) for any further read, the scope and the
+    session.
+    """
+
+    load: Callable[
+        [AsyncConnection | None, Scope, SessionData, Sequence[Any] | None], Awaitable[None]
+    ]
+    joined: FromClause | None = None
+    columns: tuple[ColumnElement[Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Stored:
+    token_hash: str
+    data: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def _read_statement(loaders: Sequence[Loader]) -> Any:
+    columns = [WebSession.data, WebSession.created_at, WebSession.last_seen_at]
+    statement = select(*columns, *(c for loader in loaders for c in loader.columns))
+    source: FromClause = WebSession.__table__
+    for loader in loaders:
+        if loader.joined is not None:
+            source = source.outerjoin(loader.joined, loader.joined.c.id == WebSession.person_id)
+    return statement.select_from(source)
+
+
+def _person_of(session: SessionData) -> int | None:
+    person = session.get("person_id")
+    return person if isinstance(person, int) else None
+
+
 class SessionMiddleware:
     def __init__(
         self,
@@ -98,14 +146,17 @@ class SessionMiddleware:
         idle: timedelta,
         lifetime: timedelta,
         cipher: PersonalDataCipher | None = None,
+        loaders: Sequence[Loader] = (),
     ) -> None:
         self.app = app
         self.cipher = cipher
-        self.sessionmaker = sessionmaker
+        self.engine: AsyncEngine = sessionmaker.kw["bind"]
         self.https = https
         self.cookie = cookie_name("session", https)
         self.idle = idle
         self.lifetime = lifetime
+        self.loaders = tuple(loaders)
+        self.read = _read_statement(self.loaders)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -113,10 +164,11 @@ class SessionMiddleware:
             return
         raw_cookie = dict(scope["headers"]).get(b"cookie", b"").decode("latin-1")
         token = read_cookie(raw_cookie, self.cookie)
-        row = await self._load(token) if token else None
-        session = SessionData(self._open(row.data) if row else {})
-        session.modified = False
-        scope["session"] = session
+        row, session = await self._load(token, scope) if token else (None, SessionData())
+        if not token:
+            scope["session"] = session
+            for loader in self.loaders:
+                await loader.load(None, scope, session, None)
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -142,52 +194,73 @@ class SessionMiddleware:
         data: dict[str, Any] = json.loads(stored)
         return data
 
-    async def _load(self, token: str) -> WebSession | None:
-        async with self.sessionmaker() as db:
-            row: WebSession | None = await db.get(WebSession, _hash(token))
-            if row is None:
-                return None
+    async def _load(self, token: str, scope: Scope) -> tuple[_Stored | None, SessionData]:
+        """The row and its data, then every loader's read, on one connection."""
+        token_hash = _hash(token)
+        async with self.engine.connect() as db:
+            found = (await db.execute(self.read.where(WebSession.token_hash == token_hash))).first()
+            row = None if found is None else _Stored(token_hash, *found[:3])
             now = clock.now()
-            if (
+            if row is not None and (
                 now - clock.aware(row.last_seen_at) > self.idle
                 or now - clock.aware(row.created_at) > self.lifetime
             ):
-                await db.delete(row)
+                await db.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
                 await db.commit()
-                return None
-            return row
+                row = None
+            session = SessionData(self._open(row.data) if row else {})
+            session.modified = False
+            scope["session"] = session
+            at = 3
+            for loader in self.loaders:
+                joined = None
+                if row is not None and found is not None and loader.columns:
+                    joined = found[at : at + len(loader.columns)]
+                at += len(loader.columns)
+                await loader.load(db if session else None, scope, session, joined)
+        return row, session
 
     async def _save(
-        self, message: Message, token: str | None, row: WebSession | None, session: SessionData
+        self, message: Message, token: str | None, row: _Stored | None, session: SessionData
     ) -> None:
         headers = MutableHeaders(scope=message)
         now = clock.now()
-        async with self.sessionmaker() as db:
-            if row is not None and (not session or session.rotate_requested):
-                await db.execute(delete(WebSession).where(WebSession.token_hash == row.token_hash))
-            if not session:
-                await db.commit()
-                if token:
-                    set_cookie(headers, self.cookie, "", https=self.https, max_age=0)
-                return
-            if row is None or session.rotate_requested:
-                # A new token starts a new lifetime: rotation happens at sign-in.
-                token = secrets.token_urlsafe(32)
-                db.add(
-                    WebSession(
-                        token_hash=_hash(token),
+        if not session:
+            if row is not None:
+                async with self.engine.begin() as db:
+                    await db.execute(
+                        delete(WebSession).where(WebSession.token_hash == row.token_hash)
+                    )
+            if token:
+                set_cookie(headers, self.cookie, "", https=self.https, max_age=0)
+            return
+        if row is None or session.rotate_requested:
+            # A new token starts a new lifetime: rotation happens at sign-in.
+            new_token = secrets.token_urlsafe(32)
+            async with self.engine.begin() as db:
+                if row is not None:
+                    await db.execute(
+                        delete(WebSession).where(WebSession.token_hash == row.token_hash)
+                    )
+                await db.execute(
+                    insert(WebSession).values(
+                        token_hash=_hash(new_token),
                         data=self._seal(session),
                         created_at=now,
                         last_seen_at=now,
+                        person_id=_person_of(session),
                     )
                 )
-                set_cookie(headers, self.cookie, token, https=self.https)
-            elif session.modified or now - clock.aware(row.last_seen_at) > TOUCH_EVERY:
-                stored = await db.get(WebSession, row.token_hash)
-                if stored is not None:
-                    stored.data = self._seal(session)
-                    stored.last_seen_at = now
-            await db.commit()
+            set_cookie(headers, self.cookie, new_token, https=self.https)
+        elif session.modified or now - clock.aware(row.last_seen_at) > TOUCH_EVERY:
+            async with self.engine.begin() as db:
+                await db.execute(
+                    update(WebSession)
+                    .where(WebSession.token_hash == row.token_hash)
+                    .values(
+                        data=self._seal(session), last_seen_at=now, person_id=_person_of(session)
+                    )
+                )
 
 
 async def purge_expired(sessionmaker: async_sessionmaker[Any], idle: timedelta) -> int:
