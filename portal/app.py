@@ -36,6 +36,7 @@ from portal.catalog import routes as catalog_routes
 from portal.catalog.loader import Catalog, load_catalog
 from portal.catalog.services import CatalogService
 from portal.db import make_engine, make_sessionmaker
+from portal.db_errors import database_unavailable
 from portal.notifications import routes as notifications_routes
 from portal.preferences import routes as preferences_routes
 from portal.profile import routes as profile_routes
@@ -81,6 +82,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
+        if database_unavailable(exc):  # down or restarting: nothing was half done, try later
+            log.warning("database unavailable: %s", type(exc).__name__)
+            response = templates.render(
+                request, "errors/error.html", {"status": 503}, status_code=503
+            )
+            response.headers["retry-after"] = "5"
+            return response
         log.exception("unhandled error", exc_info=exc)
         return templates.render(request, "errors/error.html", {"status": 500}, status_code=500)
 
