@@ -83,6 +83,7 @@ def intake_api(settings: Settings) -> IntakeApi:
         settings.intake_token_endpoint,
         settings.intake_client_id,
         settings.intake_client_secret,
+        timeout=settings.intake_timeout_seconds,
     )
 
 
