@@ -45,7 +45,9 @@ def test_a_page_needing_the_database_answers_503_while_it_is_unreachable(
         relay_in_process=False,
         upload_dir=tmp_path / "uploads",
     )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    # Raising server exceptions: the 503 must be handled inside the app, not by the outermost
+    # handler (which re-raises to the server: a logged traceback, a closed connection).
+    with TestClient(create_app(settings)) as client:
         client.cookies.set("session", "a-session-to-look-up")
         page = client.get("/")
     assert page.status_code == 503
