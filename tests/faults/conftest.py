@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from portal.settings import Settings
+from tests.faults.ledger import store_of
+from tests.faults.rig import wait_until
 from tests.relay.live import Live, live_portal
 
 DAY_SECONDS = 0.05  # the sandbox's working day: an application concludes within seconds
@@ -18,6 +20,7 @@ def live(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     tmp = tmp_path_factory.mktemp("faults")
     with live_portal(settings, tmp, day_seconds=DAY_SECONDS) as running:
         yield running
+        quiet(running)
 
 
 @pytest.fixture
@@ -27,3 +30,12 @@ def live_without_relay(
     tmp = tmp_path_factory.mktemp("faults")
     with live_portal(settings, tmp, relay_in_process=False, day_seconds=DAY_SECONDS) as running:
         yield running
+        quiet(running)
+
+
+def quiet(live: Live) -> None:
+    """Lets the sandbox finish what it is sending (a last duplicate delivery) before the
+    servers stop: a delivery cut off by the stop leaves an unawaited coroutine behind."""
+    store = store_of(live.sandbox)
+    store.outbox.duplicate_rate = 0.0
+    wait_until(lambda: not store.tasks, 60)

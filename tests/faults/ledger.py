@@ -48,6 +48,7 @@ class PortalSide:
     sequences: dict[str, int]
     events: Counter[EventKey]
     pending: int  # outbox rows not sent yet (all topics)
+    waiting: list[tuple[str, int, str | None]]  # some of them: topic, attempts, last error
     failed: int
 
 
@@ -108,6 +109,14 @@ async def portal_side(
                 select(OutboxMessage.state, func.count()).where(ours).group_by(OutboxMessage.state)
             )
         }
+        waiting = [
+            (row.topic, row.attempts, row.last_error)
+            for row in await db.execute(
+                select(OutboxMessage.topic, OutboxMessage.attempts, OutboxMessage.last_error)
+                .where(ours, OutboxMessage.state == "pending")
+                .limit(5)
+            )
+        ]
     with_items = {row.application_id for row in item_rows}
     return PortalSide(
         applications={row.public_id: row.relay_status for row in rows},
@@ -116,6 +125,7 @@ async def portal_side(
         sequences={row.public_id: row.sequence for row in rows},
         events=Counter((ids[r.application_id], r.kind, r.item_key, r.sequence) for r in event_rows),
         pending=int(states.get("pending", 0)),
+        waiting=waiting,
         failed=int(states.get("failed", 0)),
     )
 
@@ -218,7 +228,11 @@ def exactly_once(settled: Settled, accepted: dict[str, str]) -> None:
     assert set(accepted.values()) <= held, "an accepted submission is not in the database"
     assert all(portal.whole.values()), [k for k, whole in portal.whole.items() if not whole]
     assert set(portal.applications.values()) == {"relayed"}, Counter(portal.applications.values())
-    assert portal.pending == 0 and portal.failed == 0, (portal.pending, portal.failed)
+    assert portal.pending == 0 and portal.failed == 0, (
+        portal.pending,
+        portal.failed,
+        portal.waiting,
+    )
     assert set(platform.keys) == held, (len(platform.keys), len(held))
     assert platform.applications == held, (len(platform.applications), len(held))
     assert platform.refused == 0, "the platform saw a key reused or an application twice"

@@ -27,6 +27,8 @@ class Hit:
     status: int  # 0: no answer (refused, reset, timed out)
     at: float  # time.monotonic()
     clear: bool  # a 5xx page that says what happened (not a traceback)
+    seconds: float = 0.0
+    error: str = ""  # why there was no answer
 
 
 @dataclass
@@ -87,18 +89,25 @@ class Load:
     def _client(self) -> httpx2.Client:
         return httpx2.Client(base_url=self.url, cookies=self.cookies, timeout=30.0)
 
-    def _record(self, kind: str, path: str, response: httpx2.Response | None) -> None:
-        status = response.status_code if response is not None else 0
-        clear = response is not None and status >= 500 and CLEAR_PAGE in response.text
+    def _record(
+        self, kind: str, path: str, began: float, answer: httpx2.Response | Exception
+    ) -> None:
+        now = time.monotonic()
+        if isinstance(answer, Exception):
+            hit = Hit(kind, path, 0, now, False, now - began, type(answer).__name__)
+        else:
+            clear = answer.status_code >= 500 and CLEAR_PAGE in answer.text
+            hit = Hit(kind, path, answer.status_code, now, clear, now - began)
         with self._lock:
-            self.hits.append(Hit(kind, path, status, time.monotonic(), clear))
+            self.hits.append(hit)
 
     def _get(self, http: httpx2.Client, kind: str, path: str) -> None:
+        began = time.monotonic()
         try:
-            response = http.get(path, follow_redirects=False)
-        except httpx2.TransportError:
-            response = None
-        self._record(kind, path, response)
+            answer: httpx2.Response | Exception = http.get(path, follow_redirects=False)
+        except httpx2.TransportError as exc:
+            answer = exc
+        self._record(kind, path, began, answer)
 
     def _submitter(self) -> None:
         with self._client() as http:
@@ -114,11 +123,14 @@ class Load:
     def _submit(self, http: httpx2.Client, draft: str) -> None:
         path = f"/drafts/{draft}/submit"
         form = {"csrf_token": self.csrf, "delivery_mode": "per_item"}
+        began = time.monotonic()
+        response: httpx2.Response | None = None
         try:
-            response: httpx2.Response | None = http.post(path, data=form, follow_redirects=False)
-        except httpx2.TransportError:
-            response = None
-        self._record("submit", path, response)
+            response = http.post(path, data=form, follow_redirects=False)
+        except httpx2.TransportError as exc:
+            self._record("submit", path, began, exc)
+        else:
+            self._record("submit", path, began, response)
         found = SUBMITTED.match(response.headers.get("location", "")) if response else None
         with self._lock:
             if response is not None and response.status_code == 303 and found:

@@ -32,10 +32,10 @@ class Scale:
 
 
 SHORT = Scale(
-    submissions=40, submitters=2, readers=1, fault_seconds=4.0, cycles=2, settle_seconds=90
+    submissions=12, submitters=2, readers=1, fault_seconds=3.0, cycles=2, settle_seconds=150
 )
 FULL = Scale(
-    submissions=400, submitters=4, readers=2, fault_seconds=20.0, cycles=5, settle_seconds=300
+    submissions=100, submitters=4, readers=2, fault_seconds=10.0, cycles=4, settle_seconds=900
 )
 
 
@@ -59,13 +59,19 @@ def citizen(url: str) -> Citizen:
         return Citizen(dict(http.cookies), csrf_token_from(check.text), base.rsplit("/", 1)[1])
 
 
-WEBHOOKS = re.compile(r'^portal_webhooks_total\{outcome="(\w+)"\} ([0-9.e+]+)$', re.M)
+def counters(url: str, name: str) -> dict[str, int]:
+    """One counter of the portal's /metrics, by its label values (``a/b`` for two labels)."""
+    text = httpx2.get(f"{url}/metrics", timeout=30.0).text
+    found: dict[str, int] = {}
+    for labels, value in re.findall(rf"^{name}_total\{{([^}}]*)\}} (\S+)$", text, re.M):
+        key = "/".join(re.findall(r'="([^"]*)"', labels))
+        found[key] = int(float(value))
+    return found
 
 
 def webhook_outcomes(url: str) -> dict[str, int]:
-    """The portal's webhook counters (applied, stale, duplicate …) from its /metrics."""
-    text = httpx2.get(f"{url}/metrics", timeout=30.0).text
-    return {outcome: int(float(n)) for outcome, n in WEBHOOKS.findall(text)}
+    """The portal's webhook counters (applied, stale, duplicate …)."""
+    return counters(url, "portal_webhooks")
 
 
 def wait_until(check: Callable[[], T], timeout: float, every: float = 0.2) -> T:
