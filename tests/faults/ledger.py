@@ -141,6 +141,7 @@ class SandboxSide:
     unfinished: int  # applications not concluded yet (the simulation still moves them)
     refused: int  # 422 answers: a key reused with another body, an application sent twice
     duplicates_sent: int
+    failed_deliveries: int  # webhook attempts the portal did not answer with a 2xx
 
 
 def sandbox_side(sandbox: Starlette, client_id: str, held: set[str]) -> SandboxSide:
@@ -178,6 +179,7 @@ def sandbox_side(sandbox: Starlette, client_id: str, held: set[str]) -> SandboxS
         unfinished=sum(1 for _, record in records if record.state not in APPLICATION_TERMINAL),
         refused=store.requests.get(422, 0),
         duplicates_sent=store.outbox.duplicates,
+        failed_deliveries=store.outbox.failed_attempts,
     )
 
 

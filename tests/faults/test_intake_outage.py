@@ -43,6 +43,7 @@ def test_an_intake_outage_under_load_loses_and_doubles_nothing(live: Live) -> No
             "accepted_during_outage": during,
             "platform_503": refused,
             "events": sum(settled.sandbox.events.values()),
+            "webhook_attempts_failed": settled.sandbox.failed_deliveries,
             "webhook_outcomes": outcomes,
             "seconds_to_drain_after_recovery": round(drained, 1),
             "responses": load.counts(),

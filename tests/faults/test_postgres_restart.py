@@ -144,6 +144,7 @@ def test_postgres_restarts_under_load_lose_nothing_and_show_503_not_500(
             "answered_503_while_down": sum(1 for h in load.hits if during_restart(h)),
             "submit_retries": sum(load.retried.values()),
             "events": sum(settled.sandbox.events.values()),
+            "webhook_attempts_failed": settled.sandbox.failed_deliveries,
             "webhook_outcomes": outcomes,
             "seconds_to_drain_after_last_restart": round(drained, 1),
             "responses": load.counts(),

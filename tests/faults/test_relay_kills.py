@@ -71,6 +71,7 @@ def test_relay_workers_killed_under_load_lose_and_double_nothing(
             "workers": WORKERS,
             "platform_answers": live.stats()["requests"],
             "events": sum(settled.sandbox.events.values()),
+            "webhook_attempts_failed": settled.sandbox.failed_deliveries,
             "webhook_outcomes": webhook_outcomes(live.url),
             "seconds_to_drain_after_last_restart": round(drained, 1),
             "responses": load.counts(),

@@ -57,6 +57,7 @@ def test_a_slow_platform_under_load_loses_and_doubles_nothing(impatient: Live) -
             "platform_answers": requests,
             "relay_attempts": counters(live.url, "portal_relay_attempts"),
             "events": sum(settled.sandbox.events.values()),
+            "webhook_attempts_failed": settled.sandbox.failed_deliveries,
             "webhook_outcomes": webhook_outcomes(live.url),
             "seconds_to_drain_after_recovery": round(drained, 1),
             "responses": load.counts(),

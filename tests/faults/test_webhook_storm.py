@@ -46,6 +46,7 @@ def test_a_webhook_storm_under_load_applies_every_event_once(live: Live) -> None
         {
             "submissions": len(settled.portal.applications),
             "events": events,
+            "webhook_attempts_failed": settled.sandbox.failed_deliveries,
             "redelivered_by_storm": storm.sent,
             "duplicates_by_platform": settled.sandbox.duplicates_sent,
             "webhook_outcomes": outcomes,
