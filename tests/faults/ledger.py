@@ -139,6 +139,7 @@ class SandboxSide:
     events: Counter[EventKey]
     undelivered: int  # webhook messages not yet answered with a 2xx
     unfinished: int  # applications not concluded yet (the simulation still moves them)
+    states: Counter[str]  # the applications' states at the sandbox
     refused: int  # 422 answers: a key reused with another body, an application sent twice
     duplicates_sent: int
     failed_deliveries: int  # webhook attempts the portal did not answer with a 2xx
@@ -176,6 +177,7 @@ def sandbox_side(sandbox: Starlette, client_id: str, held: set[str]) -> SandboxS
         sequences={application_id: record.sequence for (_, application_id), record in records},
         events=events,
         undelivered=undelivered,
+        states=Counter(record.state for _, record in records),
         unfinished=sum(1 for _, record in records if record.state not in APPLICATION_TERMINAL),
         refused=store.requests.get(422, 0),
         duplicates_sent=store.outbox.duplicates,
@@ -239,7 +241,7 @@ def exactly_once(settled: Settled, accepted: dict[str, str]) -> None:
     assert platform.applications == held, (len(platform.applications), len(held))
     assert platform.refused == 0, "the platform saw a key reused or an application twice"
     assert platform.undelivered == 0, f"{platform.undelivered} webhooks never delivered"
-    assert platform.unfinished == 0, f"{platform.unfinished} applications never concluded"
+    assert platform.unfinished == 0, f"{platform.unfinished} not concluded: {platform.states}"
     assert portal.events == platform.events, _difference(portal.events, platform.events)
     assert max(portal.events.values()) == 1
     assert portal.items == platform.items

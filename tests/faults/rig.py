@@ -35,7 +35,7 @@ SHORT = Scale(
     submissions=12, submitters=2, readers=1, fault_seconds=3.0, cycles=2, settle_seconds=150
 )
 FULL = Scale(
-    submissions=100, submitters=4, readers=2, fault_seconds=10.0, cycles=4, settle_seconds=900
+    submissions=60, submitters=4, readers=2, fault_seconds=8.0, cycles=4, settle_seconds=900
 )
 
 
