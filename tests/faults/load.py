@@ -17,7 +17,8 @@ import httpx2
 
 SUBMITTED = re.compile(r"^/applications/([A-Za-z0-9_-]+)\?submitted=1$")
 CLEAR_PAGE = "系统暂时出了问题"  # templates/errors/error.html: what a 5xx page tells a person
-MAX_TRIES = 20
+MAX_TRIES = 60
+RETRY_AFTER = 2.0  # seconds before a person tries a failed submit again
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ class Load:
     hits: list[Hit] = field(default_factory=list)
     accepted: dict[str, str] = field(default_factory=dict)  # draft → application public id
     retried: Counter[str] = field(default_factory=Counter)  # drafts whose submit failed, tries
-    _queue: deque[str] = field(default_factory=deque)
+    _queue: deque[tuple[float, str]] = field(default_factory=deque)  # (not before, draft)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def __enter__(self) -> Load:
-        self._queue.extend(self.drafts)
+        self._queue.extend((0.0, draft) for draft in self.drafts)
         people = [self._submitter] * self.submitters + [self._reader] * self.readers
         self._threads = [threading.Thread(target=run, daemon=True) for run in people]
         for thread in self._threads:
@@ -65,11 +66,13 @@ class Load:
             thread.join(60)
 
     def wait_submitted(self, timeout: float) -> bool:
-        """True once every draft was submitted (or given up on) before ``timeout``."""
+        """True once every draft was submitted before ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if not self._queue and len(self.accepted) + self._given_up() >= len(self.drafts):
+                if self._given_up():
+                    return False  # a person gave up: the portal never took their submission
+                if not self._queue and len(self.accepted) >= len(self.drafts):
                     return True
             time.sleep(0.2)
         return False
@@ -113,7 +116,8 @@ class Load:
         with self._client() as http:
             while not self._stop.is_set():
                 with self._lock:
-                    draft = self._queue.popleft() if self._queue else None
+                    due = self._queue and self._queue[0][0] <= time.monotonic()
+                    draft = self._queue.popleft()[1] if due else None
                 if draft is None:
                     self._stop.wait(self.pause)
                     continue
@@ -137,8 +141,8 @@ class Load:
                 self.accepted[draft] = found.group(1)
                 return
             self.retried[draft] += 1
-            if self.retried[draft] < MAX_TRIES:
-                self._queue.append(draft)  # a person tries again a little later
+            if self.retried[draft] < MAX_TRIES:  # a person tries again a little later
+                self._queue.append((time.monotonic() + RETRY_AFTER, draft))
 
     def _reader(self) -> None:
         with self._client() as http:
