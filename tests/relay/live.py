@@ -61,7 +61,7 @@ class Live:
         return asyncio.run(make())  # type: ignore[arg-type]
 
     def control(self, path: str, body: dict[str, Any]) -> None:
-        response = httpx2.post(f"{self.sandbox_url}/intake/sandbox/{path}", json=body, timeout=10)
+        response = httpx2.post(f"{self.sandbox_url}/intake/sandbox/{path}", json=body, timeout=60)
         assert response.status_code < 300, response.text
 
     def platform_counts(self, public_ids: list[str]) -> tuple[int, int]:
@@ -79,7 +79,7 @@ class Live:
         return keys, apps
 
     def stats(self) -> dict[str, Any]:
-        response = httpx2.get(f"{self.sandbox_url}/intake/sandbox/stats", timeout=10)
+        response = httpx2.get(f"{self.sandbox_url}/intake/sandbox/stats", timeout=60)
         result: dict[str, Any] = response.json()
         return result
 
