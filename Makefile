@@ -9,11 +9,13 @@ RUN_APT_PACKAGES := fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-
 APT_PACKAGES := $(RUN_APT_PACKAGES) chromium
 # `make bench` drives the pages with wrk.
 BENCH_APT_PACKAGES := wrk
+# `make faults` restarts a throwaway PostgreSQL cluster of its own: it needs the server binaries.
+FAULTS_APT_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PO_FILES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench load lighthouse clean
+.PHONY: run run-apt-deps apt-install test lint typecheck catalog-check pytest translations extract-messages apt-deps bench load faults lighthouse clean
 
 run: $(VENV)/.installed translations run-apt-deps
 	PORTAL_PORT=$(PORTAL_PORT) $(BIN)/portal run
@@ -81,6 +83,14 @@ bench: $(VENV)/.installed-dev translations
 load: $(VENV)/.installed-dev translations
 	$(BIN)/python tests/load/run.py --duration $${LOAD_SECONDS:-1800} \
 	  --multiple $${LOAD_MULTIPLE:-3} --db $${LOAD_DB:-sqlite}
+
+# The fault tests under load, full version (docs/faults.md; the short one is part of `make
+# test`). Figures go to var/faults-report.jsonl. Add PORTAL_TEST_DATABASE_URL for PostgreSQL.
+faults: $(VENV)/.installed-dev translations
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(FAULTS_APT_PACKAGES)"
+	rm -f var/faults-report.jsonl
+	PORTAL_FAULTS_FULL=1 PORTAL_FAULTS_REPORT=var/faults-report.jsonl \
+	  $(BIN)/pytest tests/faults -q -s $(PYTEST_ARGS)
 
 # Lighthouse (npm, installed into var/lighthouse on first use) on Debian's Chromium.
 lighthouse: $(VENV)/.installed-dev translations apt-deps

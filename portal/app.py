@@ -36,6 +36,7 @@ from portal.catalog import routes as catalog_routes
 from portal.catalog.loader import Catalog, load_catalog
 from portal.catalog.services import CatalogService
 from portal.db import make_engine, make_sessionmaker
+from portal.db_errors import database_unavailable
 from portal.notifications import routes as notifications_routes
 from portal.preferences import routes as preferences_routes
 from portal.profile import routes as profile_routes
@@ -54,6 +55,7 @@ from portal.web.ratelimit import RateLimiter, Rule, counter_for
 from portal.web.request_id import RequestIdMiddleware
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware
+from portal.web.unavailable import RETRY_AFTER, DatabaseUnavailableMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         response.headers.update(getattr(exc, "headers", None) or {})
         return response
 
+    async def unavailable(request: Request) -> Response:
+        return templates.render(request, "errors/error.html", {"status": 503}, status_code=503)
+
     async def server_error(request: Request, exc: Exception) -> Response:
+        if database_unavailable(exc):  # failed outside DatabaseUnavailableMiddleware's reach
+            log.warning("database unavailable: %s", type(exc).__name__)
+            response = await unavailable(request)
+            response.headers["retry-after"] = RETRY_AFTER
+            return response
         log.exception("unhandled error", exc_info=exc)
         return templates.render(request, "errors/error.html", {"status": 500}, status_code=500)
 
@@ -125,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
+        Middleware(DatabaseUnavailableMiddleware, render=unavailable),
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(LocaleMiddleware, default=settings.default_locale, https=settings.https),
         Middleware(PreferencesMiddleware, https=settings.https),

@@ -98,6 +98,11 @@ class Settings:
         "rotation (generated in demo mode)",
         default="",
     )
+    intake_timeout_seconds: float = _doc(
+        "how long the relay waits for one intake API answer; one that takes longer is "
+        "retried later with the same idempotency key",
+        default=30.0,
+    )
     sms_api_base: str = _doc("SMS gateway API base (default: the sandbox's)", default="")
     relay_in_process: bool = _doc(
         "run one relay worker inside `portal run`/`serve`; turn it off when `portal relay` "

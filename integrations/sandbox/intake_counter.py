@@ -10,6 +10,7 @@ credentials, and compares size and SHA-256; a file it cannot get or that does no
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 REVIEW_DAYS = 0.05
 FETCH_TIMEOUT = 15.0
+FETCH_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 0.0)  # waits after each failed try: about 15 s
 
 
 def take_package(store: IntakeStore, client: IntakeClient, body: Json) -> ApplicationRecord:
@@ -128,11 +130,21 @@ async def _unusable_files(application: ApplicationRecord) -> set[str]:
 
 
 async def _matches(file: Json) -> bool:
-    try:
-        async with httpx2.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True) as http:
-            answer = await http.get(file["url"])
-    except httpx2.HTTPError as exc:
-        log.info("file %s unreachable: %s", file["url"], exc)
+    """Fetched, the file is the one described. A client that answers 5xx or not at all is
+    asked again a few times first (a restart on its side must not cost the citizen a
+    supplement); a 404 or a different file is final."""
+    answer = None
+    for wait in FETCH_RETRIES:
+        try:
+            async with httpx2.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True) as http:
+                answer = await http.get(file["url"])
+        except httpx2.HTTPError as exc:
+            log.info("file %s unreachable: %s", file["url"], exc)
+            answer = None
+        if answer is not None and answer.status_code < 500:
+            break
+        await asyncio.sleep(wait)
+    if answer is None:
         return False
     body = answer.content
     digest = hashlib.sha256(body).hexdigest()

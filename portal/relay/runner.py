@@ -16,6 +16,7 @@ from auth.crypto import PersonalDataCipher
 from integrations.intake.client import IntakeApi
 from integrations.sms import SmsGateway
 from integrations.wechat import WeChatGateway
+from portal.db_errors import database_unavailable
 from portal.ratings import reconcile as rating_reconcile
 from portal.ratings.relay import TOPICS as RATING_TOPICS
 from portal.ratings.relay import RatingHandler
@@ -59,8 +60,11 @@ class Relay:
             try:
                 if await chore.run():
                     self.worker.wake()
-            except Exception:  # a database hiccup must not end the loop
-                log.exception("%s failed; trying again later", chore.name)
+            except Exception as exc:  # a database hiccup must not end the loop
+                if database_unavailable(exc):
+                    log.warning("%s: database unavailable; trying again later", chore.name)
+                else:
+                    log.exception("%s failed; trying again later", chore.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), chore.every)
 
@@ -73,8 +77,11 @@ class Relay:
             try:
                 await reconcile.reconcile(self.worker.sessionmaker, self.api)
                 await rating_reconcile.reconcile(self.worker.sessionmaker, self.api)
-            except Exception:
-                log.exception("reconciliation failed; trying again in a minute")
+            except Exception as exc:
+                if database_unavailable(exc):
+                    log.warning("reconciliation: database unavailable; trying again in a minute")
+                else:
+                    log.exception("reconciliation failed; trying again in a minute")
 
 
 def intake_api(settings: Settings) -> IntakeApi:
@@ -83,6 +90,7 @@ def intake_api(settings: Settings) -> IntakeApi:
         settings.intake_token_endpoint,
         settings.intake_client_id,
         settings.intake_client_secret,
+        timeout=settings.intake_timeout_seconds,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auth.crypto import PersonalDataCipher
 from integrations.intake.client import Accepted, Outcome, Permanent, Transient
 from portal import clock
+from portal.db_errors import database_unavailable
 from portal.relay import outbox
 from portal.relay.breaker import Breaker
 from portal.web.metrics import Metrics
@@ -77,8 +78,13 @@ class RelayWorker:
         while not stop.is_set():
             try:
                 busy = await self.step()
-            except Exception:
-                log.exception("relay step failed; trying again shortly")
+            except Exception as exc:
+                if database_unavailable(exc):  # restarting or down: one line, not a traceback
+                    log.warning(
+                        "relay: database unavailable (%s); trying again", type(exc).__name__
+                    )
+                else:
+                    log.exception("relay step failed; trying again shortly")
                 busy = 0
             if busy < self.options.batch:
                 await self._pause(stop)

@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import re
 import secrets
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,7 +61,7 @@ class Live:
         return asyncio.run(make())  # type: ignore[arg-type]
 
     def control(self, path: str, body: dict[str, Any]) -> None:
-        response = httpx2.post(f"{self.sandbox_url}/intake/sandbox/{path}", json=body, timeout=10)
+        response = httpx2.post(f"{self.sandbox_url}/intake/sandbox/{path}", json=body, timeout=60)
         assert response.status_code < 300, response.text
 
     def platform_counts(self, public_ids: list[str]) -> tuple[int, int]:
@@ -76,15 +79,33 @@ class Live:
         return keys, apps
 
     def stats(self) -> dict[str, Any]:
-        response = httpx2.get(f"{self.sandbox_url}/intake/sandbox/stats", timeout=10)
+        response = httpx2.get(f"{self.sandbox_url}/intake/sandbox/stats", timeout=60)
         result: dict[str, Any] = response.json()
         return result
 
 
-@contextmanager
-def live_portal(
+@dataclass(frozen=True)
+class Pair:
+    """The portal's settings and the sandbox made for each other: the sandbox knows the
+    portal as its OIDC and intake client, the portal uses the sandbox for everything."""
+
+    settings: Settings
+    sandbox: Starlette
+    portal_port: int
+    sandbox_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.portal_port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+
+def pair(
     settings: Settings, tmp: Path, *, relay_in_process: bool = True, day_seconds: float = 0.02
-) -> Iterator[Live]:
+) -> Pair:
     portal_port, sandbox_port = free_port(), free_port()
     url, sandbox_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{sandbox_port}"
     webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -127,11 +148,19 @@ def live_portal(
         relay_in_process=relay_in_process,
         upload_dir=tmp / "uploads",
     )
-    app = create_app(live_settings)
+    return Pair(live_settings, sandbox, portal_port, sandbox_port)
+
+
+@contextmanager
+def live_portal(
+    settings: Settings, tmp: Path, *, relay_in_process: bool = True, day_seconds: float = 0.02
+) -> Iterator[Live]:
+    made = pair(settings, tmp, relay_in_process=relay_in_process, day_seconds=day_seconds)
+    app = create_app(made.settings)
     with ExitStack() as stack:
-        stack.enter_context(serve(sandbox, sandbox_port))
-        stack.enter_context(serve(app, portal_port))
-        yield Live(url, sandbox_url, app, sandbox, live_settings)
+        stack.enter_context(serve(made.sandbox, made.sandbox_port))
+        stack.enter_context(serve(app, made.portal_port))
+        yield Live(made.url, made.sandbox_url, app, made.sandbox, made.settings)
 
 
 def apply_newborn(
@@ -142,6 +171,23 @@ def apply_newborn(
 ) -> str:
     """Signs in, fills the newborn one-thing (``typed`` changes what is typed), submits;
     returns the application's path."""
+    base = fill_newborn(client, person, typed)
+    check = client.get(f"{base}/check").text
+    submitted = client.post(
+        f"{base}/submit",
+        data={"csrf_token": csrf_token_from(check), "delivery_mode": delivery},
+        follow_redirects=False,
+    )
+    location: str = submitted.headers["location"]
+    return location.split("?")[0]
+
+
+def fill_newborn(
+    client: TestClient, person: str = "li-na", typed: dict[str, object] | None = None
+) -> str:
+    """Signs in and fills the newborn one-thing up to its check page (not submitted);
+    returns the draft's path (``/drafts/<id>``). ``client`` may also be an ``httpx2.Client``
+    on the portal's real URL."""
     sign_in(client, person, "L3", next_path="/things/newborn/apply")
     path = submit_page(client, "/things/newborn/apply").headers["location"]
     for answer in ("yes", "no", "no"):
@@ -174,14 +220,7 @@ def apply_newborn(
     files = {"m.child_photo.files": ("photo.jpg", photo(), "image/jpeg")}
     response = submit_page(client, section, data, files)
     assert response.headers["location"] == f"{base}/check", response.text
-    check = client.get(f"{base}/check").text
-    submitted = client.post(
-        f"{base}/submit",
-        data={"csrf_token": csrf_token_from(check), "delivery_mode": delivery},
-        follow_redirects=False,
-    )
-    location: str = submitted.headers["location"]
-    return location.split("?")[0]
+    return base
 
 
 async def application(live: Live, public_id: str) -> tuple[Application, list[ApplicationItem]]:
@@ -281,3 +320,31 @@ async def relayed(live: Live, public_ids: list[str]) -> int:
             .where(Application.public_id.in_(public_ids), Application.relay_status == "relayed")
         )
         return int(count or 0)
+
+
+def settings_env(settings: Settings, **overrides: str) -> dict[str, str]:
+    """The environment that gives a ``portal`` subprocess exactly these settings."""
+    env = dict(os.environ)
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        env[f"PORTAL_{f.name.upper()}"] = text
+    return env | {f"PORTAL_{name.upper()}": value for name, value in overrides.items()}
+
+
+def relay_process(
+    settings: Settings, workers: int, lease_seconds: int = 2
+) -> subprocess.Popen[bytes]:
+    """``portal relay --workers N`` in its own session (a kill of the group reaches every
+    worker), leases short so rows a killed worker held come back quickly."""
+    env = settings_env(
+        settings,
+        database_pool_size="2",
+        relay_lease_seconds=str(lease_seconds),
+        log_level="WARNING",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "relay", "--workers", str(workers)],
+        env=env,
+        start_new_session=True,
+    )

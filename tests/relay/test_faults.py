@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -14,7 +12,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from portal.settings import Settings
-from tests.relay.live import Live, apply_newborn, clone_submissions, live_portal, relayed
+from tests.relay.live import (
+    Live,
+    apply_newborn,
+    clone_submissions,
+    live_portal,
+    relay_process,
+    relayed,
+)
 
 SLOW = 3600.0  # a working day per hour: nothing moves past review during these tests
 
@@ -61,32 +66,6 @@ def without_relay(settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         yield live
 
 
-def _relay_process(live: Live, workers: int) -> subprocess.Popen[bytes]:
-    s = live.settings
-    env = {
-        **os.environ,
-        "PORTAL_DATABASE_URL": s.database_url,
-        "PORTAL_DATABASE_POOL_SIZE": "2",
-        "PORTAL_SECRET_KEY": s.secret_key,
-        "PORTAL_DATA_KEY": s.data_key,
-        "PORTAL_BASE_URL": s.base_url,
-        "PORTAL_INTAKE_API_BASE": s.intake_api_base,
-        "PORTAL_INTAKE_CLIENT_ID": s.intake_client_id,
-        "PORTAL_INTAKE_CLIENT_SECRET": s.intake_client_secret,
-        "PORTAL_INTAKE_WEBHOOK_SECRET": s.intake_webhook_secret,
-        "PORTAL_SMS_API_BASE": s.sms_api_base,
-        "PORTAL_WECHAT_API_BASE": s.wechat_api_base,
-        "PORTAL_INTEGRATIONS_API_KEY": s.integrations_api_key,
-        "PORTAL_RELAY_LEASE_SECONDS": "2",
-        "PORTAL_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "portal.cli", "relay", "--workers", str(workers)],
-        env=env,
-        start_new_session=True,  # the kill reaches every worker process
-    )
-
-
 def test_relay_processes_killed_mid_batch_lose_and_double_nothing(without_relay: Live) -> None:
     live = without_relay
     source = _source(live)
@@ -95,7 +74,7 @@ def test_relay_processes_killed_mid_batch_lose_and_double_nothing(without_relay:
     live.control("faults", {"latency_ms": 40})  # batches take a while: the kill lands mid-batch
 
     workers = 2
-    first = _relay_process(live, workers)
+    first = relay_process(live.settings, workers)
     try:
         assert wait_until(lambda: live.call(lambda: relayed(live, everything)) >= 30, 60)
         os.killpg(first.pid, signal.SIGKILL)
@@ -107,7 +86,7 @@ def test_relay_processes_killed_mid_batch_lose_and_double_nothing(without_relay:
     assert done < 201, "the kill came too late to test anything"
 
     live.control("faults", {"latency_ms": 0})
-    second = _relay_process(live, workers)
+    second = relay_process(live.settings, workers)
     try:
         assert wait_until(lambda: live.call(lambda: relayed(live, everything)) == 201, 90)
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
@@ -189,3 +190,21 @@ def test_backlog_counts_pending_and_failed(sessionmaker) -> None:  # type: ignor
         assert found.pending >= 2 and found.oldest_age_seconds >= 0
 
     run(scenario())
+
+
+def test_a_database_out_of_reach_is_a_warning_and_the_loop_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = make_sessionmaker(make_engine(f"sqlite+aiosqlite:///{tmp_path}/no/db", 0))
+    worker = RelayWorker(unreachable, CIPHER, {"test.fake": Scripted({})})
+
+    async def briefly() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.7, stop.set)
+        await worker.run(stop)
+
+    run(briefly())
+    tries = [r for r in caplog.records if r.name == "portal.relay.worker"]
+    assert len(tries) >= 2  # it kept trying
+    assert {r.levelname for r in tries} == {"WARNING"}
+    assert all(r.exc_info is None for r in tries)
