@@ -24,12 +24,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# An overloaded process sheds a request after this long without a free connection (503, "try
+# again later": portal/web/unavailable.py) rather than holding the person for SQLAlchemy's
+# default 30 s and then failing anyway (found by the load run, docs/load.md).
+POOL_TIMEOUT_SECONDS = 10
+
+
 def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if pool_size == 0:
         kwargs["poolclass"] = NullPool
     elif not url.startswith("sqlite"):
         kwargs["pool_size"] = pool_size
+        kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
