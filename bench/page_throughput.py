@@ -292,15 +292,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
     procs = Processes(tmp)
     results: list[Measure] = []
     try:
-        migrate = subprocess.run(
-            [sys.executable, "-m", "portal.cli", "db", "upgrade"],
-            cwd=ROOT,
-            env=setup.env(),
-            capture_output=True,
-            text=True,
-        )
-        if migrate.returncode:
-            raise RuntimeError(migrate.stderr[-3000:])
+        setup.migrate()
         sandbox = procs.start(
             "sandbox", ["sandbox", "--port", str(setup.sandbox_port)], setup.env()
         )

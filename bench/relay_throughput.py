@@ -312,6 +312,18 @@ class Setup:
             "PORTAL_UPLOAD_DIR": str(self.tmp / "uploads"),
         }
 
+    def migrate(self) -> None:
+        """Bring the fresh database to the newest schema, as `portal db upgrade` does."""
+        migrate = subprocess.run(
+            [sys.executable, "-m", "portal.cli", "db", "upgrade"],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+        )
+        if migrate.returncode:
+            raise RuntimeError(f"migration failed:\n{migrate.stderr[-3000:]}")
+
     def portal_env(self) -> dict[str, str]:
         s = self.sandbox
         return self.env() | {
@@ -665,15 +677,7 @@ def run_one(
         setup = Setup(fresh_database(kind, tmp), tmp)
         procs = Processes(tmp)
         try:
-            migrate = subprocess.run(
-                [sys.executable, "-m", "portal.cli", "db", "upgrade"],
-                cwd=ROOT,
-                env=setup.env(),
-                capture_output=True,
-                text=True,
-            )
-            if migrate.returncode:
-                raise RuntimeError(f"migration failed:\n{migrate.stderr[-3000:]}")
+            setup.migrate()
             sandbox = procs.start(
                 "sandbox", ["sandbox", "--port", str(setup.sandbox_port)], setup.env()
             )

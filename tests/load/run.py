@@ -261,15 +261,7 @@ def run(args: argparse.Namespace, out: Path, tmp: Path) -> Summary:
     (tmp / "uploads").mkdir(exist_ok=True)
     procs = stack.Processes(tmp)
     try:
-        migrate = subprocess.run(
-            [sys.executable, "-m", "portal.cli", "db", "upgrade"],
-            cwd=ROOT,
-            env=setup.env(),
-            capture_output=True,
-            text=True,
-        )
-        if migrate.returncode:
-            raise RuntimeError(migrate.stderr[-3000:])
+        setup.migrate()
         say("migrated; starting the sandbox, the portal and the relay")
         # All three start at once (each is seconds of imports); the portal asks the sandbox
         # for nothing before the first sign-in, and the relay retries until it answers.
