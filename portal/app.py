@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,6 +23,7 @@ from auth.crypto import PersonalDataCipher
 from auth.guards import SignInRequired, sign_in_redirect
 from auth.oidc import make_oauth
 from integrations.sandbox import IntakeClient, SandboxClient, create_sandbox_app
+from integrations.tls import shared_context
 from integrations.wechat import WeChatGateway
 from portal import health, sealed
 from portal.agents import routes as agents_routes
@@ -99,9 +101,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.redis_url:  # a Redis connection belongs to the loop that opened it
             app.state.assist_hub = make_hub(settings.redis_url)
         async with contextlib.AsyncExitStack() as stack:
+            # Keep-alive connections to the e-license library, owned by this loop.
+            app.state.licenses_http = await stack.enter_async_context(
+                httpx2.AsyncClient(verify=shared_context())
+            )
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
             yield
+        app.state.licenses_http = None  # closed with the stack: calls go back to one-off clients
         if settings.redis_url:
             await app.state.assist_hub.close()
         await app.state.limiter.aclose()

@@ -1,9 +1,11 @@
 """The portal's client for the e-license library (电子证照库), contract in docs/licenses.md.
 
-``base_url`` is the API root (``…/licenses/api/v1`` on the sandbox). Each call opens its own
-short-lived HTTP client (all sharing one TLS context), so one ``LicenseLibrary`` serves any
-event loop; ``transport`` lets a test run the library in-process (``httpx2.ASGITransport``)
-instead of over a socket.
+``base_url`` is the API root (``…/licenses/api/v1`` on the sandbox). Given ``http``, a client
+the caller owns (the web app keeps one per process, opened and closed with the app), calls
+reuse its keep-alive connections. Without it each call opens its own short-lived HTTP client
+(all sharing one TLS context), so one ``LicenseLibrary`` serves any event loop;
+``transport`` lets a test run the library in-process (``httpx2.ASGITransport``) instead of
+over a socket.
 """
 
 from __future__ import annotations
@@ -56,11 +58,13 @@ class LicenseLibrary:
         *,
         timeout: float = 10.0,
         transport: httpx2.AsyncBaseTransport | None = None,
+        http: httpx2.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = {"authorization": f"Bearer {api_key}", "accept": "application/json"}
         self._timeout = timeout
         self._transport = transport
+        self._http = http
 
     async def list_for_holder(self, code: str, code_type: CodeType) -> list[LicenseSummary]:
         """Licenses held by ``code``, and those naming it as a party (a parent)."""
@@ -112,14 +116,19 @@ class LicenseLibrary:
             raise LicenseLibraryError(response.status_code, "bad_json", str(exc)) from exc
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+        url = self.base_url + path
         try:
-            async with httpx2.AsyncClient(
-                headers=self._headers,
-                timeout=self._timeout,
-                transport=self._transport,
-                verify=shared_context(),
-            ) as http:
-                response = await http.request(method, self.base_url + path, **kwargs)
+            if self._http is not None:
+                response = await self._http.request(
+                    method, url, headers=self._headers, timeout=self._timeout, **kwargs
+                )
+            else:
+                async with httpx2.AsyncClient(
+                    transport=self._transport, verify=shared_context()
+                ) as http:
+                    response = await http.request(
+                        method, url, headers=self._headers, timeout=self._timeout, **kwargs
+                    )
         except httpx2.HTTPError as exc:
             raise LicenseLibraryError(None, "unreachable", str(exc)) from exc
         if response.is_success:

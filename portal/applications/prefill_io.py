@@ -17,7 +17,6 @@ from starlette.requests import Request
 from auth.actor import Actor
 from auth.models import Person
 from auth.services import ID_PURPOSE, PHONE_PURPOSE
-from integrations.licenses import LicenseLibrary
 from integrations.registry import EnterpriseRegistry
 from portal.applications.models import Application
 from portal.catalog.schema import Item, Material, OneThing
@@ -40,11 +39,6 @@ class LicenseChoice:
     holder_name: str
     identifier: str = ""
     type: str = ""
-
-
-def _library(request: Request) -> LicenseLibrary:
-    settings = appstate.settings(request)
-    return LicenseLibrary(settings.licenses_api_url, settings.integrations_api_key)
 
 
 def _registry(request: Request) -> EnterpriseRegistry:
@@ -70,7 +64,7 @@ async def _holders(request: Request, actor: Actor) -> list[tuple[str, str]]:
 
 async def wallet(request: Request, actor: Actor) -> list[Any]:
     """The actor's valid licenses (full records); an unreachable library means none."""
-    library = _library(request)
+    library = appstate.license_library(request)
     wanted: list[str] = []
     today = date.today()
     try:

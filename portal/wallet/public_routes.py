@@ -35,7 +35,7 @@ async def verify_page(request: Request) -> Response:
     settings = appstate.settings(request)
     async with appstate.database(request)() as db:
         outcome = await verification.check(
-            db, services.library(settings), settings.secret_key, request.path_params["token"]
+            db, appstate.license_library(request), settings.secret_key, request.path_params["token"]
         )
         await db.commit()
     context = {
@@ -80,7 +80,7 @@ async def _source(request: Request) -> tuple[UseGrant, License, bytes, str] | Re
     if state != "active" or not 0 <= index < len(grant.licenses):
         return await use_page(request)
     chosen: dict[str, Any] = grant.licenses[index]
-    lib = services.library(appstate.settings(request))
+    lib = appstate.license_library(request)
     try:
         license = await lib.get(str(chosen["id"]))
         image, image_type = await lib.file(license.id)

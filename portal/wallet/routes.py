@@ -34,7 +34,7 @@ async def _owners(request: Request, actor: Actor) -> list[Owner]:
 
 async def _found(request: Request, actor: Actor) -> Found:
     owners = await _owners(request, actor)
-    lib = services.library(appstate.settings(request))
+    lib = appstate.license_library(request)
     try:
         found = await services.find(
             lib, owners, request.path_params["license_id"], services.today()
@@ -53,7 +53,7 @@ def _render(request: Request, name: str, context: dict[str, Any], **kwargs: Any)
 async def wallet_page(request: Request) -> Response:
     actor = require_actor(request)
     owners = await _owners(request, actor)
-    lib = services.library(appstate.settings(request))
+    lib = appstate.license_library(request)
     found = await services.wallets(lib, owners, services.today())
     catalog = appstate.catalog(request)
     return _render(
@@ -135,9 +135,7 @@ async def license_image(request: Request) -> Response:
     actor = require_actor(request)
     found = await _found(request, actor)
     try:
-        content, content_type = await services.library(appstate.settings(request)).file(
-            found.license.id
-        )
+        content, content_type = await appstate.license_library(request).file(found.license.id)
     except LicenseLibraryError as exc:
         raise HTTPException(503) from exc
     return Response(
@@ -193,7 +191,7 @@ async def _grant_form(
     problems: dict[str, str] | None = None,
     entered: dict[str, Any] | None = None,
 ) -> Response:
-    lib = services.library(appstate.settings(request))
+    lib = appstate.license_library(request)
     wallet = await services.wallet(lib, found.owner, services.today())
     usable = [e for e in wallet.entries if e.state in ("valid", "expiring")]
     default_until = (services.today() + timedelta(days=30)).isoformat()
@@ -227,7 +225,7 @@ async def grant_create(request: Request) -> Response:
             valid_until=str(form.get("valid_until", "")),
             license_ids=tuple(str(v) for v in form.getlist("license_ids")),
         )
-    lib = services.library(appstate.settings(request))
+    lib = appstate.license_library(request)
     wallet = await services.wallet(lib, found.owner, services.today())
     usable = {e.license.id: e.license for e in wallet.entries if e.state in ("valid", "expiring")}
     problems = grants.validate(data, set(usable), services.today())

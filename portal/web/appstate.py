@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import HTTPConnection
 
+from integrations.licenses import LicenseLibrary
+
 if TYPE_CHECKING:
     from auth.crypto import PersonalDataCipher
     from integrations.wechat import WeChatGateway
@@ -54,6 +56,14 @@ def catalog(request: HTTPConnection) -> CatalogService:
 def limiter(request: HTTPConnection) -> RateLimiter:
     value: RateLimiter = request.app.state.limiter
     return value
+
+
+def license_library(request: HTTPConnection) -> LicenseLibrary:
+    """The e-license library, over the process's keep-alive client while the app runs (a
+    connection per call was a third of a loaded worker's CPU: docs/load.md)."""
+    s = settings(request)
+    http = getattr(request.app.state, "licenses_http", None)
+    return LicenseLibrary(s.licenses_api_url, s.integrations_api_key, http=http)
 
 
 def client_address(request: HTTPConnection) -> str:

@@ -257,3 +257,35 @@ def test_calls_share_one_tls_context(
     for _ in range(3):
         asyncio.run(library.list_for_holder(zhang.id_number, RESIDENT_ID))
     assert built == []
+
+
+def test_a_shared_client_reuses_its_connection(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A connection per call was a third of a loaded worker's CPU (docs/load.md): the web app
+    # gives the library its keep-alive client.
+    from httpcore2._backends.anyio import AnyIOBackend
+
+    opened: list[object] = []
+    real = AnyIOBackend.connect_tcp
+
+    async def counted(self: AnyIOBackend, *args: object, **kwargs: object) -> object:
+        opened.append(args)
+        return await real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AnyIOBackend, "connect_tcp", counted)
+    zhang = person("zhang-wei")
+
+    async def three_calls(http: httpx2.AsyncClient | None) -> None:
+        library = LicenseLibrary(sandbox.licenses_api, API_KEY, http=http)
+        for _ in range(3):
+            await library.list_for_holder(zhang.id_number, RESIDENT_ID)
+
+    async def shared() -> None:
+        async with httpx2.AsyncClient() as http:
+            await three_calls(http)
+
+    asyncio.run(shared())
+    assert len(opened) == 1
+    asyncio.run(three_calls(None))
+    assert len(opened) == 4
