@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.licenses_http = await stack.enter_async_context(
                 httpx2.AsyncClient(verify=shared_context())
             )
+            app.state.licenses_loop = asyncio.get_running_loop()
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
             yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -63,6 +64,8 @@ def license_library(request: HTTPConnection) -> LicenseLibrary:
     connection per call was a third of a loaded worker's CPU: docs/load.md)."""
     s = settings(request)
     http = getattr(request.app.state, "licenses_http", None)
+    if http is not None and request.app.state.licenses_loop is not asyncio.get_running_loop():
+        http = None  # its connections belong to another loop (tests run apps on several)
     return LicenseLibrary(s.licenses_api_url, s.integrations_api_key, http=http)
 
 
