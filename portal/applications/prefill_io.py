@@ -17,6 +17,7 @@ from starlette.requests import Request
 from auth.actor import Actor
 from auth.models import Person
 from auth.services import ID_PURPOSE, PHONE_PURPOSE
+from integrations.licenses import LicenseLibraryError
 from integrations.registry import EnterpriseRegistry
 from portal.applications.models import Application
 from portal.catalog.schema import Item, Material, OneThing
@@ -67,15 +68,19 @@ async def wallet(request: Request, actor: Actor) -> list[Any]:
     library = appstate.license_library(request)
     wanted: list[str] = []
     today = date.today()
+    # Outside the ``try``: a database that cannot answer is not a library that cannot, and
+    # must fail the request (503) rather than quietly take the person's licences away (the
+    # load run had drafts go on without them, and the platform refused them).
+    holders = await _holders(request, actor)
     try:
-        for code, code_type in await _holders(request, actor):
+        for code, code_type in holders:
             for summary in await library.list_for_holder(code, code_type):  # type: ignore[arg-type]
                 if summary.usable_on(today) and summary.id not in wanted:
                     wanted.append(summary.id)
         # All at once: the callers hold a database connection meanwhile, and one call after
         # another held it long enough to empty the pool under load (docs/load.md).
         found = await asyncio.gather(*(library.get(license_id) for license_id in wanted))
-    except Exception:
+    except LicenseLibraryError:
         log.exception("e-license library unreachable; prefill and 免提交 without licenses")
         return []
     return list(found)
