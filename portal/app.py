@@ -85,14 +85,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return response
 
     async def unavailable(request: Request) -> Response:
-        return templates.render(request, "errors/error.html", {"status": 503}, status_code=503)
+        response = templates.render(request, "errors/error.html", {"status": 503}, status_code=503)
+        response.headers["retry-after"] = RETRY_AFTER
+        return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
         if database_unavailable(exc):  # failed outside DatabaseUnavailableMiddleware's reach
             log.warning("database unavailable: %s", type(exc).__name__)
-            response = await unavailable(request)
-            response.headers["retry-after"] = RETRY_AFTER
-            return response
+            return await unavailable(request)
         log.exception("unhandled error", exc_info=exc)
         return templates.render(request, "errors/error.html", {"status": 500}, status_code=500)
 

@@ -43,6 +43,5 @@ class DatabaseUnavailableMiddleware:
             if started or not database_unavailable(exc):
                 raise
             log.warning("database unavailable: %s", type(exc).__name__)
-            response = await self.render(Request(scope, receive))
-            response.headers["retry-after"] = RETRY_AFTER
+            response = await self.render(Request(scope, receive))  # with Retry-After
             await response(scope, receive, send)
