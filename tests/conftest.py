@@ -66,7 +66,7 @@ def sandbox() -> Iterator[Sandbox]:
     app = create_sandbox_app(url, [PORTAL_CLIENT], WECHAT_APPID, WECHAT_SECRET)
     recorder = Recorder(app)
     with serve(recorder, port):
-        yield Sandbox(url, app, recorder.calls)
+        yield Sandbox(url, app, recorder.calls, recorder.ports)
 
 
 @pytest.fixture(scope="session")

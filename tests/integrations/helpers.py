@@ -69,10 +69,12 @@ class Recorder:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.calls: list[tuple[str, str]] = []
+        self.ports: list[int] = []  # the client's port of each call: one per connection
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             self.calls.append((scope["method"], scope["path"]))
+            self.ports.append(scope["client"][1] if scope.get("client") else 0)
         await self.app(scope, receive, send)
 
 
@@ -81,6 +83,7 @@ class Sandbox:
     url: str
     app: Starlette
     calls: list[tuple[str, str]] = field(default_factory=list)  # with a Recorder in front
+    ports: list[int] = field(default_factory=list)
 
     @property
     def issuer(self) -> str:
