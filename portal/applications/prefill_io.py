@@ -52,12 +52,12 @@ def _registry(request: Request) -> EnterpriseRegistry:
     return EnterpriseRegistry(settings.registry_api_url, settings.integrations_api_key)
 
 
-async def _holders(request: Request, actor: Actor) -> list[tuple[str, str]]:
+async def _holders(request: Request, db: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
     """(holder code, code type) whose licenses this actor may use: the person's own, and the
-    enterprise's when acting for one that lends them (see the wallet's access rules)."""
-    async with appstate.database(request)() as db:
-        person = await db.get(Person, actor.person_id)
-        lends = actor.subject.uscc is not None and await may_use_subject_licenses(db, actor)
+    enterprise's when acting for one that lends them (see the wallet's access rules). Read
+    with the handler's session: a second one held a second pool connection per request."""
+    person = await db.get(Person, actor.person_id)
+    lends = actor.subject.uscc is not None and await may_use_subject_licenses(db, actor)
     holders = []
     if person is not None and person.id_number_encrypted:
         holders.append(
@@ -71,7 +71,9 @@ async def _holders(request: Request, actor: Actor) -> list[tuple[str, str]]:
 WALLET_KEY = "portal.wallet"  # the request scope's cache of the usable summaries
 
 
-async def usable_summaries(request: Request, actor: Actor) -> list[LicenseSummary]:
+async def usable_summaries(
+    request: Request, db: AsyncSession, actor: Actor
+) -> list[LicenseSummary]:
     """The actor's usable licenses as the list call gives them (one call per holder, once per
     request); an unreachable library means none."""
     cached: list[LicenseSummary] | None = request.scope.get(WALLET_KEY)
@@ -82,7 +84,7 @@ async def usable_summaries(request: Request, actor: Actor) -> list[LicenseSummar
     # Outside the ``try``: a database that cannot answer is not a library that cannot, and
     # must fail the request (503) rather than quietly take the person's licences away (the
     # load run had drafts go on without them, and the platform refused them).
-    holders = await _holders(request, actor)
+    holders = await _holders(request, db, actor)
     found: dict[str, LicenseSummary] = {}
     try:
         for code, code_type in holders:
@@ -97,13 +99,15 @@ async def usable_summaries(request: Request, actor: Actor) -> list[LicenseSummar
     return summaries
 
 
-async def wallet(request: Request, actor: Actor, types: Collection[str]) -> list[License]:
+async def wallet(
+    request: Request, db: AsyncSession, actor: Actor, types: Collection[str]
+) -> list[License]:
     """Full records of the first usable license of each of ``types`` (what prefill reads);
     an unreachable library means none."""
     if not types:
         return []
     chosen: dict[str, str] = {}
-    for summary in await usable_summaries(request, actor):
+    for summary in await usable_summaries(request, db, actor):
         if summary.type in types:
             chosen.setdefault(summary.type, summary.id)
     library = appstate.license_library(request)
@@ -155,7 +159,7 @@ async def context_for(
             record = None
         if record is not None:
             context.enterprise = {k: v for k, v in vars(record).items()}
-    for license_ in await wallet(request, actor, types):
+    for license_ in await wallet(request, db, actor, types):
         context.licenses.setdefault(license_.type, dict(license_.data))
     return context
 
@@ -168,14 +172,14 @@ async def prefill_for(
 
 
 async def licenses_for(
-    request: Request, actor: Actor, materials: Sequence[Material]
+    request: Request, db: AsyncSession, actor: Actor, materials: Sequence[Material]
 ) -> dict[str, list[LicenseChoice]]:
     """For each material an e-license can replace, the licenses in the wallet that do."""
     wanted = {m.license_type for m in materials if m.license_type}
     if not wanted:
         return {}
     by_type: dict[str, list[LicenseChoice]] = {}
-    for summary in await usable_summaries(request, actor):
+    for summary in await usable_summaries(request, db, actor):
         if summary.type in wanted:
             by_type.setdefault(summary.type, []).append(
                 LicenseChoice(

@@ -87,7 +87,7 @@ def test_one_request_lists_each_holder_once(monkeypatch: pytest.MonkeyPatch) -> 
             asked.append(code)
             return []
 
-    async def holders(request: Any, actor: Any) -> list[tuple[str, str]]:
+    async def holders(request: Any, db: Any, actor: Any) -> list[tuple[str, str]]:
         return [(LI_NA, "111")]
 
     monkeypatch.setattr(prefill_io, "_holders", holders)
@@ -95,8 +95,31 @@ def test_one_request_lists_each_holder_once(monkeypatch: pytest.MonkeyPatch) -> 
     request = SimpleNamespace(scope={})
 
     async def twice() -> None:
-        await prefill_io.usable_summaries(request, object())  # type: ignore[arg-type]
-        await prefill_io.usable_summaries(request, object())  # type: ignore[arg-type]
+        await prefill_io.usable_summaries(request, object(), object())  # type: ignore[arg-type]
+        await prefill_io.usable_summaries(request, object(), object())  # type: ignore[arg-type]
 
     asyncio.run(twice())
     assert asked == [LI_NA]
+
+
+def test_the_holders_are_read_with_the_handlers_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session of its own held a second pool connection through each licence page."""
+    read: list[object] = []
+
+    class Library:
+        async def list_for_holder(self, code: str, code_type: str) -> list[Any]:
+            return []
+
+    class Session:
+        async def get(self, model: object, key: object) -> None:
+            read.append(key)
+
+    def second_session(request: Any) -> Any:
+        pytest.fail("the wallet lookup opened a database session of its own")
+
+    monkeypatch.setattr(prefill_io.appstate, "license_library", lambda request: Library())
+    monkeypatch.setattr(prefill_io.appstate, "database", second_session)
+    actor = SimpleNamespace(person_id=7, subject=SimpleNamespace(uscc=None))
+    request = SimpleNamespace(scope={})
+    assert asyncio.run(prefill_io.usable_summaries(request, Session(), actor)) == []  # type: ignore[arg-type]
+    assert read == [7]
