@@ -11,14 +11,17 @@ from typing import Any
 
 from authlib.integrations.starlette_client import OAuth
 
-from integrations.tls import shared_context
+from integrations.keepalive import KeepAliveTransport
 from portal.settings import Settings
 
 PROVIDER = "identity"
 
 
-def make_oauth(settings: Settings) -> OAuth:
+def make_oauth(settings: Settings, transport: KeepAliveTransport | None = None) -> OAuth:
+    """``transport``: the keep-alive pool Authlib's per-call clients share (the app opens
+    and closes it with its lifespan); without it, one connection per call."""
     oauth = OAuth()
+    transport = transport or KeepAliveTransport(settings.oidc_issuer_url)
     oauth.register(
         PROVIDER,
         client_id=settings.oidc_client_id,
@@ -29,9 +32,10 @@ def make_oauth(settings: Settings) -> OAuth:
             "code_challenge_method": "S256",
             "token_endpoint_auth_method": "client_secret_basic",
             "timeout": 10,
-            # Authlib opens an HTTP client per call (authorize, token, JWKS, userinfo): one
-            # TLS context for all, not a CA bundle loaded each time (docs/load.md).
-            "verify": shared_context(),
+            # Authlib opens an HTTP client per call (token, userinfo, discovery, JWKS): they
+            # share this transport's keep-alive connections and its one TLS context, not a
+            # connection and a CA bundle each (docs/load.md).
+            "transport": transport,
         },
     )
     return oauth

@@ -81,25 +81,27 @@ async def upsert_person(
     db: AsyncSession, cipher: PersonalDataCipher, claims: VerifiedClaims
 ) -> Person:
     now = datetime.now(UTC)
-    # Two first sign-ins of one person at once (two phones, a double tap) both find no row:
-    # insert-or-nothing, then read, so neither fails on the unique (issuer, subject).
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await db.execute(
-        insert(Person)
-        .values(
-            issuer=claims.issuer,
-            subject=claims.subject,
-            name=claims.name,
-            roles=[],
-            highest_level=claims.level,
-            created_at=now,
-            last_sign_in_at=now,
+    person = await _person(db, claims)
+    if person is None:
+        # Two first sign-ins of one person at once (two phones, a double tap) both find no
+        # row: insert-or-nothing, then read, so neither fails on the unique (issuer, subject).
+        # Only then: a returning person (nearly every sign-in) costs one SELECT, not an
+        # INSERT built and sent each time (a quarter of the callback's CPU, docs/load.md).
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        await db.execute(
+            insert(Person)
+            .values(
+                issuer=claims.issuer,
+                subject=claims.subject,
+                name=claims.name,
+                roles=[],
+                highest_level=claims.level,
+                created_at=now,
+                last_sign_in_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["issuer", "subject"])
         )
-        .on_conflict_do_nothing(index_elements=["issuer", "subject"])
-    )
-    person = await db.scalar(
-        select(Person).where(Person.issuer == claims.issuer, Person.subject == claims.subject)
-    )
+        person = await _person(db, claims)
     assert person is not None
     person.name = claims.name
     person.roles = portal_roles(claims.roles)
@@ -115,6 +117,13 @@ async def upsert_person(
     if claims.enterprise:
         await _record_role(db, person, claims.enterprise, now)
     return person
+
+
+async def _person(db: AsyncSession, claims: VerifiedClaims) -> Person | None:
+    found: Person | None = await db.scalar(
+        select(Person).where(Person.issuer == claims.issuer, Person.subject == claims.subject)
+    )
+    return found
 
 
 async def _record_role(

@@ -22,6 +22,7 @@ from auth.actor import ACTOR_LOADER
 from auth.crypto import PersonalDataCipher
 from auth.guards import SignInRequired, sign_in_redirect
 from auth.oidc import make_oauth
+from integrations.keepalive import KeepAliveTransport
 from integrations.sandbox import IntakeClient, SandboxClient, create_sandbox_app
 from integrations.tls import shared_context
 from integrations.wechat import WeChatGateway
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         log.exception("unhandled error", exc_info=exc)
         return templates.render(request, "errors/error.html", {"status": 500}, status_code=500)
 
+    oidc_transport = KeepAliveTransport(settings.oidc_issuer_url)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.redis_url:  # a Redis connection belongs to the loop that opened it
@@ -106,6 +109,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 httpx2.AsyncClient(verify=shared_context())
             )
             app.state.licenses_loop = asyncio.get_running_loop()
+            # The identity provider's keep-alive connections, owned by this loop too.
+            await oidc_transport.open()
+            stack.push_async_callback(oidc_transport.close)
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
             yield
@@ -181,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sessionmaker = sessionmaker
     app.state.templates = templates
     app.state.metrics = metrics
-    app.state.oauth = make_oauth(settings)
+    app.state.oauth = make_oauth(settings, oidc_transport)
     app.state.cipher = cipher
     sealed.configure(app.state.cipher)
     app.state.assist_hub = make_hub(settings.redis_url)

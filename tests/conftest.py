@@ -20,7 +20,7 @@ from portal.app import create_app
 from portal.db import make_engine
 from portal.db_migrate import upgrade
 from portal.settings import Settings
-from tests.integrations.helpers import Sandbox, free_port, serve
+from tests.integrations.helpers import Recorder, Sandbox, free_port, serve
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -64,8 +64,9 @@ def sandbox() -> Iterator[Sandbox]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = create_sandbox_app(url, [PORTAL_CLIENT], WECHAT_APPID, WECHAT_SECRET)
-    with serve(app, port):
-        yield Sandbox(url, app)
+    recorder = Recorder(app)
+    with serve(recorder, port):
+        yield Sandbox(url, app, recorder.calls, recorder.ports)
 
 
 @pytest.fixture(scope="session")

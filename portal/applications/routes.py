@@ -293,7 +293,7 @@ async def materials(request: Request) -> Response:
         items = applicable_items(thing, draft.answers)
         needed = materials_for(thing, items, services.effective_values(draft))
         problems: dict[str, str] = {}
-        licenses = await prefill_io.licenses_for(request, actor, needed)
+        licenses = await prefill_io.licenses_for(request, db, actor, needed)
         if request.method == "POST":
             async with request.form() as form:
                 action = form.get("action")

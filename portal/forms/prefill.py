@@ -102,6 +102,16 @@ def _choice(form_field: FormField, raw: Any) -> Any:
     return labels.get(str(raw), labels.get(str(raw).lower(), str(raw)))
 
 
+def license_types(fields: Iterable[FormField]) -> set[str]:
+    """The e-license types whose data these fields are prefilled from."""
+    found = set()
+    for form_field in fields:
+        kind, _, rest = (form_field.prefill or "").partition(".")
+        if kind == "license":
+            found.add(rest.partition(".")[0])
+    return found
+
+
 def prefill(fields: Iterable[FormField], ctx: PrefillContext) -> dict[str, Prefilled]:
     found: dict[str, Prefilled] = {}
     for form_field in fields:

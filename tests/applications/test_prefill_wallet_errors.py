@@ -5,6 +5,7 @@ draft quietly without its licences (found by the load run, docs/load.md)."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,22 +22,27 @@ class DownLibrary:
 
 
 def test_an_unreachable_library_means_no_licences(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def holders(request: Any, actor: Any) -> list[tuple[str, str]]:
+    async def holders(request: Any, db: Any, actor: Any) -> list[tuple[str, str]]:
         return [("110101199003071234", "111")]
 
     monkeypatch.setattr(prefill_io, "_holders", holders)
     monkeypatch.setattr(prefill_io.appstate, "license_library", lambda request: DownLibrary())
 
-    assert asyncio.run(prefill_io.wallet(object(), object())) == []  # type: ignore[arg-type]
+    request = SimpleNamespace(scope={})
+    assert asyncio.run(prefill_io.usable_summaries(request, object(), object())) == []  # type: ignore[arg-type]
+    assert (
+        asyncio.run(prefill_io.wallet(request, object(), object(), {"birth_medical_certificate"}))
+        == []
+    )  # type: ignore[arg-type]
 
 
 def test_a_database_that_cannot_answer_fails_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def holders(request: Any, actor: Any) -> list[tuple[str, str]]:
+    async def holders(request: Any, db: Any, actor: Any) -> list[tuple[str, str]]:
         raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached")
 
     monkeypatch.setattr(prefill_io, "_holders", holders)
     monkeypatch.setattr(prefill_io.appstate, "license_library", lambda request: DownLibrary())
 
     with pytest.raises(PoolTimeout) as raised:
-        asyncio.run(prefill_io.wallet(object(), object()))  # type: ignore[arg-type]
+        asyncio.run(prefill_io.usable_summaries(SimpleNamespace(scope={}), object(), object()))  # type: ignore[arg-type]
     assert database_unavailable(raised.value)  # answered 503 "try again later"

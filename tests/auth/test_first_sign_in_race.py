@@ -4,8 +4,10 @@ parents) makes one person row and no error (it was an IntegrityError, a 500)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -42,3 +44,29 @@ def test_two_first_sign_ins_at_once_make_one_person(client: TestClient, app: Sta
 
     ids, count = run(client, race)
     assert len(set(ids)) == 1 and count == 1
+
+
+def test_a_returning_person_costs_no_insert(client: TestClient, app: Starlette) -> None:
+    """Nearly every sign-in is a returning person's: one SELECT finds them (the INSERT built
+    and sent at every sign-in was a quarter of the callback's CPU, docs/load.md)."""
+    claims = dataclasses.replace(CLAIMS, subject="returning")
+    sent: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement.split()[0].upper() + " " + statement)
+
+    async def sign_in() -> int:
+        async with app.state.sessionmaker() as db:
+            person = await services.upsert_person(db, app.state.cipher, claims)
+            await db.commit()
+            return person.id
+
+    first = run(client, sign_in)
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert run(client, sign_in) == first
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert not [s for s in sent if s.startswith("INSERT") and "people" in s]
+    assert [s for s in sent if s.startswith("UPDATE") and "people" in s]  # name, time, level

@@ -20,7 +20,7 @@ import httpx2
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from integrations.sandbox import SandboxClient
 from integrations.sandbox.idp_models import IdpStore
@@ -62,10 +62,28 @@ def serve(app: ASGIApp, port: int) -> Iterator[None]:
         thread.join(timeout=10)
 
 
+class Recorder:
+    """Notes each HTTP request's method and path before the app answers it: tests count the
+    calls the portal makes to the sandbox."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.calls: list[tuple[str, str]] = []
+        self.ports: list[int] = []  # the client's port of each call: one per connection
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.calls.append((scope["method"], scope["path"]))
+            self.ports.append(scope["client"][1] if scope.get("client") else 0)
+        await self.app(scope, receive, send)
+
+
 @dataclass(frozen=True)
 class Sandbox:
     url: str
     app: Starlette
+    calls: list[tuple[str, str]] = field(default_factory=list)  # with a Recorder in front
+    ports: list[int] = field(default_factory=list)
 
     @property
     def issuer(self) -> str:

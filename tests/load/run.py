@@ -258,6 +258,8 @@ def run(args: argparse.Namespace, out: Path, tmp: Path) -> Summary:
     say(f"fresh {args.db} database")
     setup = LoadSetup(database(args.db, args.database_url, tmp), tmp)
     setup.day_seconds, setup.redis_url = args.day_seconds, args.redis_url
+    if args.port_base:
+        setup.portal_port, setup.sandbox_port = args.port_base, args.port_base + 1
     (tmp / "uploads").mkdir(exist_ok=True)
     procs = stack.Processes(tmp)
     try:
@@ -431,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--redis-url", default="", help="PORTAL_REDIS_URL for every process")
     parser.add_argument("--out", type=Path, help="default bench/results/load-<db>")
+    parser.add_argument(
+        "--port-base", type=int, default=0, help="portal on this port, sandbox on the next"
+    )
     args = parser.parse_args(argv)
     out = args.out or ROOT / "bench" / "results" / f"load-{args.db}"
     out.mkdir(parents=True, exist_ok=True)
