@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,7 @@ SUMMARY_MEMBERS = (
     *("delivery", "withdrawal", "closure", "deadline"),
 )
 TOLERANCE = 300
+WEBHOOK_MESSAGES = cast(Table, WebhookMessage.__table__)  # a plain table: no ORM bulk path
 
 
 def _answer(request: Request, outcome: str, status: int = 204, detail: str = "") -> Response:
@@ -143,10 +144,10 @@ async def _first_time(db: AsyncSession, webhook_id: str, kind: str) -> bool:
     second delivery arriving while the first is being applied waits here for its commit."""
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     recorded = await db.execute(
-        dialect.insert(WebhookMessage)
+        dialect.insert(WEBHOOK_MESSAGES)
         .values(webhook_id=webhook_id[:64], kind=kind[:48], received_at=clock.now())
         .on_conflict_do_nothing()
-        .returning(WebhookMessage.webhook_id)
+        .returning(WEBHOOK_MESSAGES.c.webhook_id)
     )
     return recorded.first() is not None
 
