@@ -205,10 +205,11 @@ class Handover:
 
 TAIL_PURPOSE = "application.id_tail"
 # Plain tables, not the mapped classes: an INSERT of a mapped class through the session takes
-# the ORM's bulk path, most of the cost a flush had.
+# the ORM's bulk path (an UPDATE also its synchronisation with the identity map).
 APPLICATIONS = cast(Table, Application.__table__)
 ITEMS = cast(Table, ApplicationItem.__table__)
 TIMELINE = cast(Table, ApplicationEvent.__table__)
+DRAFTS = cast(Table, Draft.__table__)
 
 
 async def submit(
@@ -266,7 +267,9 @@ async def submit(
     application_id: int = inserted
     number = submission_number(application_id, now)
     await db.execute(
-        update(Application).where(Application.id == application_id).values(submission_number=number)
+        update(APPLICATIONS)
+        .where(APPLICATIONS.c.id == application_id)
+        .values(submission_number=number)
     )
     # What the package, the timeline and ``also`` read; not in the session (nothing to flush).
     application = Application(id=application_id, submission_number=number, **columns)
@@ -308,7 +311,7 @@ async def submit(
     await assist_trail.record_on_submit(db, application)
     if also is not None:
         await also(db, application)
-    await db.execute(update(Draft).where(Draft.id == draft.id).values(submitted_at=now))
+    await db.execute(update(DRAFTS).where(DRAFTS.c.id == draft.id).values(submitted_at=now))
     set_committed_value(draft, "submitted_at", now)
     await db.commit()
     return application
