@@ -29,10 +29,14 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Transient:
-    """Try again later, same key and body: connection trouble, 408, 409, 429, 5xx."""
+    """Try again later, same key and body: connection trouble, 408, 409, 429, 5xx.
+
+    ``in_flight`` (409, key in use): the platform answered and is still running the first
+    request with this key; it is alive, so this is no failure of the platform."""
 
     reason: str
     retry_after: float | None = None
+    in_flight: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ def _outcome(response: httpx2.Response) -> Outcome:
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
         return Accepted(status, response.json(), replayed)
     if status >= 500 or status in RETRYABLE:
-        return Transient(f"HTTP {status}", _retry_after(response))
+        return Transient(f"HTTP {status}", _retry_after(response), in_flight=status == 409)
     problem = _problem(response)
     reason = f"HTTP {status}"
     if problem:

@@ -26,6 +26,7 @@ from portal.forms.merged import materials_for, merged_form, shown
 from portal.forms.validation import check, read_fields
 from portal.wallet import materials as wallet_materials
 from portal.web import appstate
+from portal.web.unavailable import committed
 
 
 def _thing(request: Request, code: str) -> OneThing:
@@ -465,7 +466,7 @@ async def submit(request: Request) -> Response:
             db, draft, thing, found, effect, handover, also=licences_used
         )
     appstate.wake_relay(request)
-    return RedirectResponse(f"/applications/{application.public_id}?submitted=1", status_code=303)
+    return committed(request, f"/applications/{application.public_id}?submitted=1")
 
 
 async def _handover(request: Request, db: Any, actor: Actor, mode: str) -> services.Handover:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -32,6 +34,7 @@ SUMMARY_MEMBERS = (
     *("delivery", "withdrawal", "closure", "deadline"),
 )
 TOLERANCE = 300
+WEBHOOK_MESSAGES = cast(Table, WebhookMessage.__table__)  # a plain table: no ORM bulk path
 
 
 def _answer(request: Request, outcome: str, status: int = 204, detail: str = "") -> Response:
@@ -93,10 +96,7 @@ def _sequences_fit(value: Any) -> bool:
 async def _process(request: Request, webhook_id: str, envelope: dict[str, Any]) -> str:
     kind, data = envelope["type"], envelope["data"]
     async with appstate.database(request)() as db:
-        db.add(WebhookMessage(webhook_id=webhook_id[:64], kind=kind[:48], received_at=clock.now()))
-        try:
-            await db.flush()
-        except IntegrityError:
+        if not await _first_time(db, webhook_id, kind):
             return "duplicate"
         if kind.startswith("rating."):  # the follow-up of a bad rating (好差评)
             outcome = await rating_webhook.receive(request, db, kind, data)
@@ -137,6 +137,19 @@ async def _process(request: Request, webhook_id: str, envelope: dict[str, Any]) 
             return "duplicate"
     appstate.wake_relay(request)  # notifications may have been queued
     return "applied" if applied.anything else "stale"
+
+
+async def _first_time(db: AsyncSession, webhook_id: str, kind: str) -> bool:
+    """Records the message's id in this transaction; False when it is already recorded. A
+    second delivery arriving while the first is being applied waits here for its commit."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    recorded = await db.execute(
+        dialect.insert(WEBHOOK_MESSAGES)
+        .values(webhook_id=webhook_id[:64], kind=kind[:48], received_at=clock.now())
+        .on_conflict_do_nothing()
+        .returning(WEBHOOK_MESSAGES.c.webhook_id)
+    )
+    return recorded.first() is not None
 
 
 def _summary(data: dict[str, Any]) -> dict[str, Any]:

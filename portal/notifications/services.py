@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.crypto import PersonalDataCipher
@@ -26,6 +26,7 @@ from portal.notifications.models import Notification, NotificationPreference
 from portal.relay import outbox
 
 SUBSCRIBE_TEMPLATE = "yjs-progress"  # the mini-program's subscribe template for progress
+NOTIFICATIONS = cast(Table, Notification.__table__)  # a plain table: no ORM bulk path
 PHRASES = {  # 5 characters at most: WeChat's "phrase" data type
     "YJS_RECEIVED": "已收件",
     "YJS_ACCEPTED": "已受理",
@@ -89,22 +90,35 @@ async def plan(
     message: Message,
     event: str,
     link: str,
-) -> list[Notification]:
-    person = await db.get(Person, application.operator_id)
-    if person is None:
+) -> list[int]:
+    """Logs and queues the message on each channel the person chose; returns the
+    notifications' ids. The person, their choices and a bound openid in one ``SELECT``."""
+    found = (
+        await db.execute(
+            select(
+                Person.id,
+                Person.phone_encrypted,
+                NotificationPreference.sms,
+                NotificationPreference.wechat,
+                WeChatBinding.openid,
+            )
+            .outerjoin(NotificationPreference, NotificationPreference.person_id == Person.id)
+            .outerjoin(WeChatBinding, WeChatBinding.person_id == Person.id)
+            .where(Person.id == application.operator_id)
+            .limit(1)
+        )
+    ).first()
+    if found is None:
         return []
-    chosen = await preferences(db, person.id)
+    person_id, phone, sms, wechat, openid = found
     queued = []
-    mobile = _mobile(application, person, cipher)
-    if chosen.sms and mobile:
+    mobile = _mobile(application, phone, cipher)
+    if sms is not False and mobile:  # no preference row: both channels on
         envelope = {"mobile": mobile, "template": message.template, "params": message.params}
         queued.append(
-            await _queue(db, cipher, application, person, "sms", event, message, envelope)
+            await _queue(db, cipher, application, person_id, "sms", event, message, envelope)
         )
-    openid = await db.scalar(
-        select(WeChatBinding.openid).where(WeChatBinding.person_id == person.id).limit(1)
-    )
-    if chosen.wechat and openid and message.template in PHRASES:
+    if wechat is not False and openid and message.template in PHRASES:
         data = {
             "thing1": _short(message.params.get("thing") or message.params.get("item") or "一件事"),
             "phrase2": PHRASES[message.template],
@@ -112,7 +126,7 @@ async def plan(
         }
         envelope = {"openid": openid, "template_id": SUBSCRIBE_TEMPLATE, "data": data, "page": link}
         queued.append(
-            await _queue(db, cipher, application, person, "wechat", event, message, envelope)
+            await _queue(db, cipher, application, person_id, "wechat", event, message, envelope)
         )
     return queued
 
@@ -121,36 +135,42 @@ async def _queue(
     db: AsyncSession,
     cipher: PersonalDataCipher,
     application: Application,
-    person: Person,
+    person_id: int,
     channel: str,
     event: str,
     message: Message,
     envelope: dict[str, Any],
-) -> Notification:
-    notification = Notification(
-        application_id=application.id,
-        person_id=person.id,
-        channel=channel,
-        event=event,
-        template=message.template,
-        params=message.params,
-        state="queued",
-        created_at=clock.now(),
+) -> int:
+    """The log row by one ``INSERT … RETURNING`` (no flush of the session), then its outbox row."""
+    notification_id = await db.scalar(
+        insert(NOTIFICATIONS)
+        .values(
+            application_id=application.id,
+            person_id=person_id,
+            channel=channel,
+            event=event,
+            template=message.template,
+            params=message.params,
+            state="queued",
+            created_at=clock.now(),
+        )
+        .returning(NOTIFICATIONS.c.id)
     )
-    db.add(notification)
-    await db.flush()
-    key = f"ntf-{notification.id}-{secrets.token_hex(6)}"
-    envelope = {**envelope, "notification_id": notification.id}
+    assert notification_id is not None
+    key = f"ntf-{notification_id}-{secrets.token_hex(6)}"
+    envelope = {**envelope, "notification_id": notification_id}
     outbox.enqueue(db, cipher, f"notify.{channel}", key, envelope, application.id)
-    return notification
+    return int(notification_id)
 
 
-def _mobile(application: Application, person: Person, cipher: PersonalDataCipher) -> str | None:
+def _mobile(
+    application: Application, phone_encrypted: bytes | None, cipher: PersonalDataCipher
+) -> str | None:
     for key in MOBILE_FIELDS:
         value = application.values.get(key)
         if isinstance(value, str) and value:
             return value
-    return cipher.decrypt(person.phone_encrypted, PHONE_PURPOSE) if person.phone_encrypted else None
+    return cipher.decrypt(phone_encrypted, PHONE_PURPOSE) if phone_encrypted else None
 
 
 def _short(text: str, limit: int = 20) -> str:

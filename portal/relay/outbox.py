@@ -7,9 +7,9 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.crypto import PersonalDataCipher
@@ -18,6 +18,7 @@ from portal.applications.models import OutboxMessage
 from portal.applications.package import canonical
 
 PURPOSE = "outbox.body"
+OUTBOX = cast(Table, OutboxMessage.__table__)  # a plain table: no ORM bulk path for ``insert_now``
 
 
 @dataclass(frozen=True)
@@ -40,20 +41,42 @@ def enqueue(
     application_id: int | None = None,
 ) -> OutboxMessage:
     """Adds the row to ``db``'s transaction; the caller commits it with its own change."""
-    now = clock.now()
-    sealed = cipher.encrypt(canonical(envelope).decode(), PURPOSE)
-    message = OutboxMessage(
-        topic=topic,
-        idempotency_key=key,
-        application_id=application_id,
-        body=sealed,
-        state="pending",
-        created_at=now,
-        available_at=now,
-        attempts=0,
-    )
+    message = OutboxMessage(**_row(cipher, topic, key, envelope, application_id))
     db.add(message)
     return message
+
+
+async def insert_now(
+    db: AsyncSession,
+    cipher: PersonalDataCipher,
+    topic: str,
+    key: str,
+    envelope: dict[str, Any],
+    application_id: int | None = None,
+) -> None:
+    """``enqueue`` as one ``INSERT`` now, outside the session's unit of work (the submit's
+    hot path); still in ``db``'s transaction, committed with the caller's change."""
+    await db.execute(insert(OUTBOX).values(_row(cipher, topic, key, envelope, application_id)))
+
+
+def _row(
+    cipher: PersonalDataCipher,
+    topic: str,
+    key: str,
+    envelope: dict[str, Any],
+    application_id: int | None,
+) -> dict[str, Any]:
+    now = clock.now()
+    return {
+        "topic": topic,
+        "idempotency_key": key,
+        "application_id": application_id,
+        "body": cipher.encrypt(canonical(envelope).decode(), PURPOSE),
+        "state": "pending",
+        "created_at": now,
+        "available_at": now,
+        "attempts": 0,
+    }
 
 
 async def claim(

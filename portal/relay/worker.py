@@ -128,7 +128,8 @@ class RelayWorker:
                 handler = self.handlers[message.topic]
                 breaker = self.breakers[handler.target]
                 if isinstance(outcome, Transient):
-                    breaker.failure()
+                    if not outcome.in_flight:  # a 409 proves the target alive: no failure
+                        breaker.failure()
                     await self._retry(db, message, outcome)
                     continue
                 if breaker.success():

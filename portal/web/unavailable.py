@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.db_errors import database_unavailable
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = "5"
+COMMITTED = "portal.committed_location"  # the scope key ``committed`` sets
 
 Render = Callable[[Request], Awaitable[Response]]
 
@@ -42,6 +43,19 @@ class DatabaseUnavailableMiddleware:
         except Exception as exc:
             if started or not database_unavailable(exc):
                 raise
+            location = scope.get(COMMITTED)
+            if location is not None:
+                # The change was made; only what follows its commit (the session's save) failed.
+                log.warning("database unavailable after the commit: %s", type(exc).__name__)
+                await RedirectResponse(location, status_code=303)(scope, receive, send)
+                return
             log.warning("database unavailable: %s", type(exc).__name__)
             response = await self.render(Request(scope, receive))  # with Retry-After
             await response(scope, receive, send)
+
+
+def committed(request: HTTPConnection, location: str) -> RedirectResponse:
+    """The request's change is committed and ``location`` shows it: the answer, also when
+    the database goes away before it is sent (a 503 would tell the person nothing happened)."""
+    request.scope[COMMITTED] = location
+    return RedirectResponse(location, status_code=303)

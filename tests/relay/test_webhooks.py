@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -375,3 +376,40 @@ def test_a_received_event_queues_a_text_message_and_a_stale_one_does_not(
     assert post(client, secret_of(app), "application.received", data).status_code == 204
     state = seen(client, app, public_id)
     assert (state.notifications, state.sms) == (1, 1)
+
+
+def test_an_event_with_a_text_message_is_applied_in_few_statements(
+    client: TestClient, app: Starlette
+) -> None:
+    public_id = create(client, app)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        sql = str(args[2])
+        table = re.search(r"(?:INTO|UPDATE|FROM)\s+(\w+)", sql)
+        statements.append(f"{sql.split()[0]} {table.group(1) if table else ''}")
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        data = received(public_id, receipt())
+        assert post(client, secret_of(app), "application.received", data).status_code == 204
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    state = seen(client, app, public_id)
+    assert (state.events, state.notifications, state.sms) == (1, 1, 1)
+    # The message id recorded (a duplicate stops here), the application locked, its items,
+    # the person with their choices and openid at once, then the writes.
+    assert sorted(statements) == sorted(
+        [
+            "INSERT webhook_messages",
+            "SELECT applications",
+            "SELECT application_items",
+            "SELECT people",
+            "INSERT notifications",
+            "INSERT application_events",
+            "UPDATE applications",
+            "UPDATE application_items",
+            "INSERT outbox",
+        ]
+    ), statements

@@ -182,6 +182,27 @@ def test_rows_wait_while_the_breaker_is_open_then_go_at_once(sessionmaker) -> No
     run(scenario())
 
 
+def test_a_key_in_flight_is_retried_but_is_no_failure_of_the_platform(sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    busy = Transient("HTTP 409", in_flight=True)
+    handler = Scripted({f"slow{i}": [busy, busy] for i in range(6)})
+
+    async def scenario() -> None:
+        await _enqueue(sessionmaker, *(f"slow{i}" for i in range(6)))
+        worker = _worker(sessionmaker, handler)
+        breaker = worker.breakers["fake"] = Breaker(threshold=5, base_cooldown=30.0)
+        await worker.step()  # six 409s: more than the threshold, yet the platform answered
+        assert breaker.state == "closed" and breaker.failures == 0
+        rows = await _rows(sessionmaker)
+        assert all(r.state == "pending" and r.last_error == "HTTP 409" for r in rows.values())
+        for _ in range(20):
+            await worker.step()
+            await asyncio.sleep(0.02)
+        rows = await _rows(sessionmaker)
+        assert all(r.state == "sent" for r in rows.values())
+
+    run(scenario())
+
+
 def test_backlog_counts_pending_and_failed(sessionmaker) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> None:
         await _enqueue(sessionmaker, "b1", "b2")
