@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from auth.actor import Actor
 from auth.crypto import PersonalDataCipher
 from portal import clock
-from portal.applications import package, progress, uploads
+from portal.applications import package, progress, readiness, uploads
 from portal.applications.models import Application, ApplicationItem, Draft, Upload
 from portal.applications.package import Operator, Party
 from portal.applications.parties import id_tail
@@ -25,7 +25,6 @@ from portal.catalog.effects import Effect
 from portal.catalog.schema import OneThing
 from portal.forms.applicability import applicable_items
 from portal.forms.merged import materials_for, merged_form, shown
-from portal.forms.validation import check
 from portal.relay import outbox
 from portal.settings import Settings
 
@@ -133,26 +132,18 @@ def effective_values(draft: Draft) -> dict[str, Any]:
     return values
 
 
-def problems_of(draft: Draft, thing: OneThing) -> dict[str, str]:
-    items = applicable_items(thing, draft.answers)
-    form = merged_form(thing, items)
-    return check(form.fields, effective_values(draft)).problems
-
-
-def material_problems(draft: Draft, thing: OneThing, uploads: list[Upload]) -> dict[str, str]:
-    items = applicable_items(thing, draft.answers)
-    problems: dict[str, str] = {}
-    for material in materials_for(thing, items, effective_values(draft)):
-        state = draft.materials.get(material.key, {})
-        mode = state.get("mode")
-        if mode == "license" and state.get("license_id") and state.get("consent"):
-            continue
-        if mode == "tolerate" and material.tolerable and state.get("signed_by"):
-            continue
-        if any(u.material_key == material.key for u in uploads):
-            continue
-        problems[material.key] = "material_missing"
-    return problems
+def readiness_of(
+    draft: Draft,
+    thing: OneThing,
+    uploads: list[Upload],
+    signer: readiness.Signer,
+    license_types: Mapping[str, Any],
+) -> readiness.Readiness:
+    """Everything that keeps the draft from being submitted (and the platform taking it)."""
+    values = effective_values(draft)
+    return readiness.readiness(
+        thing, draft.answers, values, draft.materials, uploads, signer, license_types
+    )
 
 
 def figures(draft: Draft, thing: OneThing, uploads: list[Upload], effect: Effect) -> dict[str, int]:
@@ -195,6 +186,11 @@ class Handover:
     secret: str
     delivery_mode: str = "per_item"
 
+    def recipient(self, values: Mapping[str, Any]) -> Party:
+        """Who receives a mailed result: the operator, at the contact mobile."""
+        signer = readiness.Signer(self.operator.person.name, self.operator.person.mobile)
+        return Party(name=signer.name, mobile=readiness.contact_mobile(values, signer))
+
 
 TAIL_PURPOSE = "application.id_tail"
 
@@ -213,7 +209,7 @@ async def submit(
     double click, a resubmitted form: the unique draft id; the caller looks first)."""
     now = clock.now()
     items = applicable_items(thing, draft.answers)
-    values = effective_values(draft)
+    values = readiness.submitted_values(thing, draft.answers, effective_values(draft))
     tail = id_tail(handover.subject)
     application = Application(
         public_id=new_public_id(),
@@ -231,7 +227,7 @@ async def submit(
         updated_at=now,
         sequence=-1,
         platform={},
-        delivery=package.delivery(values, handover.delivery_mode, handover.operator.person),
+        delivery=package.delivery(values, handover.delivery_mode, handover.recipient(values)),
         relay_status="pending",
         applicant_tail_hash=handover.cipher.lookup_hash(tail, TAIL_PURPOSE) if tail else None,
     )
