@@ -3,6 +3,7 @@ submit → confirmation. Thin handlers: the rules are in services, forms and upl
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -534,18 +535,38 @@ async def _handover(request: Request, db: Any, actor: Actor, mode: str) -> servi
 # After submission ----------------------------------------------------------------------------
 
 
+PAGE_PARAMETER = re.compile(r"^[0-9]{1,6}$")
+
+
+def _page_number(raw: str | None) -> int | None:
+    """``?page=N`` from 1; None for anything else (``abc``, ``0``, ``-1``, ``1e9``)."""
+    if raw is None:
+        return 1
+    number = int(raw) if PAGE_PARAMETER.match(raw) else 0
+    return number if number >= 1 else None
+
+
 async def my_applications(request: Request) -> Response:
     actor = require_actor(request)
+    number = _page_number(request.query_params.get("page"))
+    drafts: list[Draft] = []
+    page = None
     async with appstate.database(request)() as db:
-        drafts = await services.open_drafts(db, actor)
-        applications = await services.applications_of(db, actor)
+        if number == 1:
+            drafts = await services.open_drafts(db, actor)
+        if number is not None:
+            page = await services.applications_page(db, actor, number)
+    applications = page.applications if page else []
     catalog = appstate.catalog(request)
+    problem = None if page else ("page_invalid" if number is None else "page_missing")
     return _render(
         request,
         "applications/list.html",
         {
             "drafts": drafts,
             "applications": applications,
+            "page": page,
+            "page_problem": problem,
             "catalog": catalog.catalog,
             "things": {
                 code: catalog.get(code)
@@ -555,6 +576,7 @@ async def my_applications(request: Request) -> Response:
             "saved": request.query_params.get("saved") == "1",
             "expiring": services.expiring_soon,
         },
+        status={None: 200, "page_invalid": 400, "page_missing": 404}[problem],
     )
 
 

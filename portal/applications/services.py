@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -89,16 +89,46 @@ async def open_drafts(db: AsyncSession, actor: Actor, thing_code: str | None = N
     return [d for d in drafts if may_access(d, actor)]
 
 
-async def applications_of(db: AsyncSession, actor: Actor) -> list[Application]:
+PAGE_SIZE = 20
+
+
+def _visible_to(actor: Actor) -> list[ColumnElement[bool]]:
+    """``may_access`` as SQL, so that a page holds only what the actor may see."""
+    where = [
+        Application.subject_kind == actor.subject.kind,
+        Application.subject_id == actor.subject.id,
+    ]
+    if actor.subject.kind == "person":
+        where.append(Application.operator_id == actor.person_id)
+    elif actor.thing_codes is not None:
+        where.append(Application.thing_code.in_(actor.thing_codes))
+    return where
+
+
+@dataclass(frozen=True)
+class Page:
+    applications: list[Application]
+    number: int  # from 1
+    pages: int  # at least 1, even with nothing submitted yet
+
+
+async def applications_page(
+    db: AsyncSession, actor: Actor, number: int, size: int = PAGE_SIZE
+) -> Page | None:
+    """Page ``number`` of the actor's applications, newest first; None past the last page."""
+    where = _visible_to(actor)
+    total = int(await db.scalar(select(func.count()).select_from(Application).where(*where)) or 0)
+    pages = max(1, -(-total // size))
+    if number > pages:
+        return None
     rows = await db.execute(
         select(Application)
-        .where(
-            Application.subject_kind == actor.subject.kind,
-            Application.subject_id == actor.subject.id,
-        )
-        .order_by(Application.submitted_at.desc())
+        .where(*where)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+        .offset((number - 1) * size)
+        .limit(size)
     )
-    return [a for a in rows.scalars() if may_access(a, actor)]
+    return Page(list(rows.scalars()), number, pages)
 
 
 REMIND_DAYS = 3
