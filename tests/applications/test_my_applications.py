@@ -194,3 +194,6 @@ def test_an_agent_sees_only_the_one_things_in_scope(app: Starlette) -> None:
         assert not any(shown(page, marker_out) for page in as_agent)
         as_legal = pages(legal)  # the legal representative handles every one-thing
         assert any(shown(page, marker_out) for page in as_legal)
+        # The database outlives this test: the authorisation ends with it.
+        ended = _post(legal, f"/agents/{accept[-1]}/end", page="/enterprise/agents")
+        assert ended.status_code == 303  # type: ignore[attr-defined]
