@@ -32,6 +32,8 @@ async def copy_drafts(
         assert source is not None, f"no draft {public_id}"
         rows = await db.execute(select(Upload).where(Upload.draft_id == source.id))
         uploads = list(rows.scalars())
+        # Every caller submits the copies: a draft without its files would only be refused.
+        assert uploads, "the draft has no upload"
         for start in range(0, count, BATCH):
             drafts = [
                 Draft(
