@@ -64,10 +64,10 @@ from sqlalchemy import func, select  # noqa: E402
 import portal.models  # noqa: E402, F401 (every table mapped)
 from auth.crypto import PersonalDataCipher  # noqa: E402
 from portal import sealed  # noqa: E402
-from portal.applications.models import Application, Draft, OutboxMessage, Upload  # noqa: E402
-from portal.applications.services import new_public_id  # noqa: E402
+from portal.applications.models import Application, OutboxMessage  # noqa: E402
 from portal.db import make_engine, make_sessionmaker  # noqa: E402
 from tests.applications.formdata import form_values  # noqa: E402
+from tests.draft_copies import copy_drafts  # noqa: E402
 
 PG_ADMIN = ["-h", "127.0.0.1", "-U", "postgres"]
 # BENCH_PG_DB: another name when several people benchmark on one server; never `test`.
@@ -445,59 +445,10 @@ def prepare_draft(base: str) -> tuple[str, dict[str, str], str]:
 
 
 async def clone_drafts(url: str, public_id: str, count: int) -> list[str]:
-    """``count`` copies of the draft (answers, values, prefilled, materials) with their
-    upload rows (same stored file), written straight to the database."""
+    """``count`` copies of the draft with their upload rows, written straight to the database."""
     engine = make_engine(url)
-    made: list[str] = []
     try:
-        async with make_sessionmaker(engine)() as db:
-            source = await db.scalar(select(Draft).where(Draft.public_id == public_id))
-            assert source is not None
-            uploads = list(
-                (await db.execute(select(Upload).where(Upload.draft_id == source.id))).scalars()
-            )
-            assert uploads, "the draft has no upload"
-            copied = (
-                "thing_code",
-                "subject_kind",
-                "subject_id",
-                "operator_id",
-                "answers",
-                "values",
-                "prefilled",
-                "materials",
-                "created_at",
-                "updated_at",
-                "expires_at",
-            )
-            upload_columns = (
-                "owner_id",
-                "material_key",
-                "stored_name",
-                "content_type",
-                "size",
-                "sha256",
-                "original_name",
-                "created_at",
-            )
-            for start in range(0, count, 500):
-                drafts = [
-                    Draft(**{c: getattr(source, c) for c in copied}, public_id=new_public_id())
-                    for _ in range(min(500, count - start))
-                ]
-                db.add_all(drafts)
-                await db.flush()
-                for draft in drafts:
-                    for upload in uploads:
-                        db.add(
-                            Upload(
-                                **{c: getattr(upload, c) for c in upload_columns},
-                                public_id=new_public_id(),
-                                draft_id=draft.id,
-                            )
-                        )
-                    made.append(draft.public_id)
-                await db.commit()
+        made = await copy_drafts(make_sessionmaker(engine), public_id, count)
     finally:
         await engine.dispose()
     return made

@@ -16,13 +16,13 @@ from datetime import date, datetime
 from typing import Any
 
 from portal import clock
+from portal.applications import readiness
 from portal.applications.models import Application, Upload
 from portal.catalog.schema import Item, Material, OneThing
 from portal.forms import divisions
 
 FILE_URL_DAYS = 30  # the contract asks for at least 7
 PICKUP_PLACE = "新乡市政务服务中心“一件事”综合窗口"
-MOBILE_FIELDS = ("mobile", "contact_mobile", "applicant_mobile")
 DELIVERY_MODES = ("per_item", "unified")
 
 
@@ -99,14 +99,15 @@ def submission(
 
 
 def operator_json(operator: Operator) -> dict[str, Any]:
-    return {
+    found = {
         "name": operator.person.name,
         "id_number": operator.person.id_number,
         "role": operator.role,
         "assurance_level": operator.level,
-        "mobile": operator.person.mobile,
         "authorisation": operator.authorisation,
     }
+    # Optional in the contract, but not null: someone with no mobile on record has none.
+    return found | ({"mobile": operator.person.mobile} if operator.person.mobile else {})
 
 
 def delivery(values: Mapping[str, Any], mode: str, recipient: Party) -> dict[str, Any]:
@@ -139,8 +140,8 @@ def material_json(
                 {
                     "identifier": state.get("identifier"),
                     "type": state.get("type") or material.license_type,
-                    "holder_name": state.get("holder_name"),
                 }
+                | ({"holder_name": state["holder_name"]} if state.get("holder_name") else {})
             ],
         }
     if mode == "tolerate":
@@ -179,10 +180,8 @@ def _subject(kind: str, subject: Party) -> dict[str, Any]:
 
 
 def _mobile(values: Mapping[str, Any], operator: Operator) -> str | None:
-    for key in MOBILE_FIELDS:
-        if isinstance(values.get(key), str) and values[key]:
-            return str(values[key])
-    return operator.person.mobile
+    signer = readiness.Signer(operator.person.name, operator.person.mobile)
+    return readiness.contact_mobile(values, signer)
 
 
 def form_value(value: Any) -> Any:

@@ -3,6 +3,7 @@ submit → confirmation. Thin handlers: the rules are in services, forms and upl
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,15 @@ from starlette.routing import Route
 
 from auth.actor import Actor
 from auth.guards import require_actor
-from portal.applications import parties, prefill_io, receipts, services, steps, uploads
+from portal.applications import (
+    parties,
+    prefill_io,
+    readiness,
+    receipts,
+    services,
+    steps,
+    uploads,
+)
 from portal.applications.models import Application, Draft, Upload
 from portal.assist import trail as assist_trail
 from portal.catalog.schema import Audience, OneThing
@@ -269,7 +278,7 @@ def _locked(draft: Draft, key: str) -> bool:
 async def continue_draft(request: Request) -> Response:
     """Back after a break: the first place that still needs something."""
     async with appstate.database(request)() as db:
-        draft, thing, _ = await _draft(request, db)
+        draft, thing, actor = await _draft(request, db)
         items = applicable_items(thing, draft.answers)
         form = merged_form(thing, items)
         values = services.effective_values(draft)
@@ -279,9 +288,23 @@ async def continue_draft(request: Request) -> Response:
                     steps.url(draft, f"s/{form_section.section.key}"), status_code=303
                 )
         found = await _uploads(db, draft)
-        if services.material_problems(draft, thing, found):
+        signer = await _signer(request, db, actor)
+        if _readiness(request, draft, thing, found, signer).materials:
             return RedirectResponse(steps.url(draft, "materials"), status_code=303)
     return RedirectResponse(steps.url(draft, "check"), status_code=303)
+
+
+async def _signer(request: Request, db: Any, actor: Actor) -> readiness.Signer:
+    """Who would submit: the name the package gives as operator, the mobile on record."""
+    me = await parties.person_party(db, appstate.cipher(request), actor.person_id)
+    return readiness.Signer(me.name, me.mobile)
+
+
+def _readiness(
+    request: Request, draft: Draft, thing: OneThing, found: list[Upload], signer: readiness.Signer
+) -> readiness.Readiness:
+    license_types = appstate.catalog(request).catalog.license_types
+    return services.readiness_of(draft, thing, found, signer, license_types)
 
 
 # Materials ----------------------------------------------------------------------------------
@@ -302,7 +325,9 @@ async def materials(request: Request) -> Response:
             services.touch(draft, settings.draft_days)
             await db.commit()
             if not problems and action != "upload":
-                problems = services.material_problems(draft, thing, await _uploads(db, draft))
+                signer = await _signer(request, db, actor)
+                found = await _uploads(db, draft)
+                problems = _readiness(request, draft, thing, found, signer).materials
                 if not problems:
                     return RedirectResponse(steps.url(draft, "check"), status_code=303)
         found = await _uploads(db, draft)
@@ -342,12 +367,13 @@ async def _take_materials(
             chosen = next(
                 (c for c in licenses.get(material.key, []) if c.id == state["license_id"]), None
             )
-            if chosen is not None:
-                state["identifier"] = chosen.identifier
-                state["type"] = chosen.type
-                state["holder_name"] = chosen.holder_name
+            for key in ("identifier", "type", "holder_name"):
+                # A licence not (or no longer) in the wallet leaves nothing to send.
+                state[key] = getattr(chosen, key) if chosen is not None else None
             state["consent"] = form.get(f"m.{material.key}.consent") == "yes"
-            if not state["consent"]:
+            if chosen is None:
+                problems[material.key] = "license_missing"
+            elif not state["consent"]:
                 problems[material.key] = "license_consent"
         elif choice == "tolerate" and material.tolerable:
             signer = str(form.get(f"m.{material.key}.signature", "")).strip()
@@ -409,12 +435,12 @@ async def upload_file(request: Request) -> Response:
 
 async def check_page(request: Request) -> Response:
     async with appstate.database(request)() as db:
-        draft, thing, _ = await _draft(request, db)
+        draft, thing, actor = await _draft(request, db)
         items = applicable_items(thing, draft.answers)
         form = merged_form(thing, items)
         values = services.effective_values(draft)
         found = await _uploads(db, draft)
-    problems = check(form.fields, values).problems
+        ready = _readiness(request, draft, thing, found, await _signer(request, db, actor))
     service = appstate.catalog(request)
     return _render(
         request,
@@ -427,13 +453,36 @@ async def check_page(request: Request) -> Response:
             "values": values,
             "prefilled": draft.prefilled,
             "shown": shown,
-            "problems": problems,
-            "material_problems": services.material_problems(draft, thing, found),
+            "problems": ready.fields,
+            "material_problems": ready.materials,
+            "draft_problems": ready.draft,
+            "field_problems": _field_problems(form, ready.fields),
+            "problem_keys": {path.split(".")[0] for path in ready.fields},
+            "contact_section": _contact_section(form),
             "materials": materials_for(thing, items, values),
             "uploads": found,
             "catalog": service.catalog,
         },
     )
+
+
+def _field_problems(form: Any, problems: dict[str, str]) -> list[tuple[str, Any, str]]:
+    """(section key, field, message code) for each problem, in the form's order."""
+    found = []
+    for form_section in form.sections:
+        for f in form_section.fields:
+            for path, code in problems.items():
+                if path == f.key or path.startswith(f.key + "."):
+                    found.append((form_section.section.key, f, code))
+    return found
+
+
+def _contact_section(form: Any) -> str | None:
+    """The section where a contact mobile can be typed, if this form has one."""
+    for form_section in form.sections:
+        if any(f.key in readiness.MOBILE_FIELDS for f in form_section.fields):
+            return str(form_section.section.key)
+    return None
 
 
 async def submit(request: Request) -> Response:
@@ -449,8 +498,9 @@ async def submit(request: Request) -> Response:
             )
         draft, thing, actor = await _draft(request, db)
         found = await _uploads(db, draft)
-        if services.problems_of(draft, thing) or services.material_problems(draft, thing, found):
-            return RedirectResponse(steps.url(draft, "continue"), status_code=303)
+        if not _readiness(request, draft, thing, found, await _signer(request, db, actor)).ready:
+            # Nothing is lost: the check page says what to put right, and where.
+            return RedirectResponse(steps.url(draft, "check"), status_code=303)
         effect = appstate.catalog(request).effects[thing.code]
         form = await request.form()
         handover = await _handover(request, db, actor, str(form.get("delivery_mode", "")))
@@ -486,18 +536,38 @@ async def _handover(request: Request, db: Any, actor: Actor, mode: str) -> servi
 # After submission ----------------------------------------------------------------------------
 
 
+PAGE_PARAMETER = re.compile(r"^[0-9]{1,6}$")
+
+
+def _page_number(raw: str | None) -> int | None:
+    """``?page=N`` from 1; None for anything else (``abc``, ``0``, ``-1``, ``1e9``)."""
+    if raw is None:
+        return 1
+    number = int(raw) if PAGE_PARAMETER.match(raw) else 0
+    return number if number >= 1 else None
+
+
 async def my_applications(request: Request) -> Response:
     actor = require_actor(request)
+    number = _page_number(request.query_params.get("page"))
+    drafts: list[Draft] = []
+    page = None
     async with appstate.database(request)() as db:
-        drafts = await services.open_drafts(db, actor)
-        applications = await services.applications_of(db, actor)
+        if number == 1:
+            drafts = await services.open_drafts(db, actor)
+        if number is not None:
+            page = await services.applications_page(db, actor, number)
+    applications = page.applications if page else []
     catalog = appstate.catalog(request)
+    problem = None if page else ("page_invalid" if number is None else "page_missing")
     return _render(
         request,
         "applications/list.html",
         {
             "drafts": drafts,
             "applications": applications,
+            "page": page,
+            "page_problem": problem,
             "catalog": catalog.catalog,
             "things": {
                 code: catalog.get(code)
@@ -507,6 +577,7 @@ async def my_applications(request: Request) -> Response:
             "saved": request.query_params.get("saved") == "1",
             "expiring": services.expiring_soon,
         },
+        status={None: 200, "page_invalid": 400, "page_missing": 404}[problem],
     )
 
 

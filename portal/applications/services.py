@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from auth.actor import Actor
 from auth.crypto import PersonalDataCipher
 from portal import clock
-from portal.applications import package, uploads
+from portal.applications import package, readiness, uploads
 from portal.applications.models import (
     Application,
     ApplicationEvent,
@@ -32,7 +32,6 @@ from portal.catalog.effects import Effect
 from portal.catalog.schema import OneThing
 from portal.forms.applicability import applicable_items
 from portal.forms.merged import materials_for, merged_form, shown
-from portal.forms.validation import check
 from portal.relay import outbox
 from portal.settings import Settings
 
@@ -97,16 +96,46 @@ async def open_drafts(db: AsyncSession, actor: Actor, thing_code: str | None = N
     return [d for d in drafts if may_access(d, actor)]
 
 
-async def applications_of(db: AsyncSession, actor: Actor) -> list[Application]:
+PAGE_SIZE = 20
+
+
+def _visible_to(actor: Actor) -> list[ColumnElement[bool]]:
+    """``may_access`` as SQL, so that a page holds only what the actor may see."""
+    where = [
+        Application.subject_kind == actor.subject.kind,
+        Application.subject_id == actor.subject.id,
+    ]
+    if actor.subject.kind == "person":
+        where.append(Application.operator_id == actor.person_id)
+    elif actor.thing_codes is not None:
+        where.append(Application.thing_code.in_(actor.thing_codes))
+    return where
+
+
+@dataclass(frozen=True)
+class Page:
+    applications: list[Application]
+    number: int  # from 1
+    pages: int  # at least 1, even with nothing submitted yet
+
+
+async def applications_page(
+    db: AsyncSession, actor: Actor, number: int, size: int = PAGE_SIZE
+) -> Page | None:
+    """Page ``number`` of the actor's applications, newest first; None past the last page."""
+    where = _visible_to(actor)
+    total = int(await db.scalar(select(func.count()).select_from(Application).where(*where)) or 0)
+    pages = max(1, -(-total // size))
+    if number > pages:
+        return None
     rows = await db.execute(
         select(Application)
-        .where(
-            Application.subject_kind == actor.subject.kind,
-            Application.subject_id == actor.subject.id,
-        )
-        .order_by(Application.submitted_at.desc())
+        .where(*where)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+        .offset((number - 1) * size)
+        .limit(size)
     )
-    return [a for a in rows.scalars() if may_access(a, actor)]
+    return Page(list(rows.scalars()), number, pages)
 
 
 REMIND_DAYS = 3
@@ -140,26 +169,18 @@ def effective_values(draft: Draft) -> dict[str, Any]:
     return values
 
 
-def problems_of(draft: Draft, thing: OneThing) -> dict[str, str]:
-    items = applicable_items(thing, draft.answers)
-    form = merged_form(thing, items)
-    return check(form.fields, effective_values(draft)).problems
-
-
-def material_problems(draft: Draft, thing: OneThing, uploads: list[Upload]) -> dict[str, str]:
-    items = applicable_items(thing, draft.answers)
-    problems: dict[str, str] = {}
-    for material in materials_for(thing, items, effective_values(draft)):
-        state = draft.materials.get(material.key, {})
-        mode = state.get("mode")
-        if mode == "license" and state.get("license_id") and state.get("consent"):
-            continue
-        if mode == "tolerate" and material.tolerable and state.get("signed_by"):
-            continue
-        if any(u.material_key == material.key for u in uploads):
-            continue
-        problems[material.key] = "material_missing"
-    return problems
+def readiness_of(
+    draft: Draft,
+    thing: OneThing,
+    uploads: list[Upload],
+    signer: readiness.Signer,
+    license_types: Mapping[str, Any],
+) -> readiness.Readiness:
+    """Everything that keeps the draft from being submitted (and the platform taking it)."""
+    values = effective_values(draft)
+    return readiness.readiness(
+        thing, draft.answers, values, draft.materials, uploads, signer, license_types
+    )
 
 
 def figures(draft: Draft, thing: OneThing, uploads: list[Upload], effect: Effect) -> dict[str, int]:
@@ -202,6 +223,11 @@ class Handover:
     secret: str
     delivery_mode: str = "per_item"
 
+    def recipient(self, values: Mapping[str, Any]) -> Party:
+        """Who receives a mailed result: the operator, at the contact mobile."""
+        signer = readiness.Signer(self.operator.person.name, self.operator.person.mobile)
+        return Party(name=signer.name, mobile=readiness.contact_mobile(values, signer))
+
 
 TAIL_PURPOSE = "application.id_tail"
 # Plain tables, not the mapped classes: an INSERT of a mapped class through the session takes
@@ -230,7 +256,7 @@ async def submit(
     were most of a submission's CPU. Sealed columns are sealed by their types either way."""
     now = clock.now()
     items = applicable_items(thing, draft.answers)
-    values = effective_values(draft)
+    values = readiness.submitted_values(thing, draft.answers, effective_values(draft))
     tail = id_tail(handover.subject)
     columns: dict[str, Any] = {
         "public_id": new_public_id(),
@@ -248,7 +274,7 @@ async def submit(
         "updated_at": now,
         "sequence": -1,
         "platform": {},
-        "delivery": package.delivery(values, handover.delivery_mode, handover.operator.person),
+        "delivery": package.delivery(values, handover.delivery_mode, handover.recipient(values)),
         "relay_status": "pending",
         "applicant_tail_hash": handover.cipher.lookup_hash(tail, TAIL_PURPOSE) if tail else None,
     }

@@ -21,7 +21,7 @@ from auth.models import Person, WeChatBinding
 from auth.services import PHONE_PURPOSE
 from portal import clock
 from portal.applications.models import Application
-from portal.applications.package import MOBILE_FIELDS
+from portal.applications.readiness import MOBILE_FIELDS
 from portal.notifications.models import Notification, NotificationPreference
 from portal.relay import outbox
 

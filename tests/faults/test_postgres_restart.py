@@ -27,9 +27,9 @@ from portal import clock, sealed
 from portal.db import make_engine, make_sessionmaker
 from portal.db_migrate import upgrade
 from portal.settings import Settings
+from tests.draft_copies import copy_drafts
 from tests.faults.cluster import Cluster, bindir, throwaway_cluster
 from tests.faults.conftest import DAY_SECONDS
-from tests.faults.drafts import copy_drafts
 from tests.faults.ledger import exactly_once, settle, store_of
 from tests.faults.load import Hit, Load
 from tests.faults.rig import citizen, report, scale, wait_until, webhook_outcomes

@@ -13,8 +13,8 @@ import pytest
 
 from portal import clock
 from portal.settings import Settings
+from tests.draft_copies import copy_drafts
 from tests.faults.conftest import DAY_SECONDS
-from tests.faults.drafts import copy_drafts
 from tests.faults.ledger import exactly_once, settle
 from tests.faults.load import Load
 from tests.faults.rig import citizen, counters, report, scale, webhook_outcomes

@@ -8,7 +8,7 @@ import asyncio
 import time
 
 from portal import clock
-from tests.faults.drafts import copy_drafts
+from tests.draft_copies import copy_drafts
 from tests.faults.ledger import exactly_once, settle
 from tests.faults.load import Load
 from tests.faults.rig import citizen, report, scale, webhook_outcomes
