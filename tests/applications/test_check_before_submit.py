@@ -27,7 +27,7 @@ def test_licences_the_library_did_not_give_stop_the_submission(
     licenses = dict(re.findall(r'name="m\.(\w+)\.license"[^>]*>\s*<option value="([^"]+)"', page))
     assert licenses
 
-    async def unreachable(request: Any, actor: Any, needed: Any) -> dict[str, list[Any]]:
+    async def unreachable(request: Any, db: Any, actor: Any, needed: Any) -> dict[str, list[Any]]:
         return {}  # what the wallet gives when the library cannot answer
 
     monkeypatch.setattr(prefill_io, "licenses_for", unreachable)
