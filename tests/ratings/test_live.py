@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from portal import clock
+from portal.applications.models import Application
+from portal.notifications.models import Notification
 from portal.ratings import reconcile as rating_reconcile
 from portal.ratings.models import Rating
 from portal.relay.runner import relay_for
@@ -49,14 +51,29 @@ def _platform(live: Live) -> dict[str, Any]:
     return {rating_id: record for (_, rating_id), record in list(store.ratings.items())}
 
 
-def _texts(live: Live) -> list[str]:
+def _texts(live: Live, public_id: str) -> list[str]:
+    """The texts the sandbox gateway sent about this application. Only these: the relay also
+    sends what earlier modules left queued in the shared test database (tests/security's
+    applications conclude too, and their invitations to rate read the same)."""
+
+    async def notification_ids() -> set[int]:
+        async with live.sessionmaker() as db:
+            found = await db.scalars(
+                select(Notification.id)
+                .join(Application, Application.id == Notification.application_id)
+                .where(Application.public_id == public_id)
+            )
+            return set(found)
+
+    mine = live.call(notification_ids)
     answer = httpx2.get(
         f"{live.sandbox_url}/sms/api/v1/messages",
         headers={"authorization": "Bearer sandbox-api-key"},
         timeout=10,
     ).json()
     rows = answer["messages"] if isinstance(answer, dict) else answer
-    return [m["text"] for m in rows]
+    # The gateway's out_id is the outbox key, "ntf-<notification id>-<nonce>".
+    return [m["text"] for m in rows if int(m["out_id"].split("-")[1]) in mine]
 
 
 def test_rate_then_follow_a_bad_rating_to_the_rating_of_the_fix(
@@ -71,7 +88,8 @@ def test_rate_then_follow_a_bad_rating_to_the_rating_of_the_fix(
         return found.status == "concluded" and all(i.status == "delivered" for i in items)
 
     assert wait_for(concluded)
-    assert wait_for(lambda: sum("欢迎登录对本次服务作出评价" in t for t in _texts(live)) == 1)
+    invited = "欢迎登录对本次服务作出评价"
+    assert wait_for(lambda: sum(invited in t for t in _texts(live, public_id)) == 1)
     page = browser.get(path).text
     assert f"{path}/rate" in page and f"{path}/items/birth_certificate/rate" in page
 
@@ -99,7 +117,7 @@ def test_rate_then_follow_a_bad_rating_to_the_rating_of_the_fix(
     assert bad.followed_up_at and bad.rectified_at and bad.due_at
     page = browser.get(path).text
     assert "按期整改" in page and "已制定整改计划" in page
-    assert wait_for(lambda: any("差评已整改完成" in t for t in _texts(live)))
+    assert wait_for(lambda: any("差评已整改完成" in t for t in _texts(live, public_id)))
 
     fix = f"{path}/ratings/{bad.public_id}/rectification"
     _rate(browser, fix, {"fix_level": "basically_satisfied"})
