@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,9 @@ from portal.forms.merged import materials_for, merged_form, shown
 from portal.forms.validation import check
 from portal.relay import outbox
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from portal.applications.progress_read import ApplicationRow
 
 
 def new_public_id() -> str:
@@ -55,7 +58,7 @@ async def start(db: AsyncSession, thing: OneThing, actor: Actor, days: int) -> D
     return draft
 
 
-def may_access(draft: Draft | Application, actor: Actor) -> bool:
+def may_access(draft: Draft | Application | ApplicationRow, actor: Actor) -> bool:
     """Same subject; a person's own drafts only by themselves; an agent within scope."""
     if (draft.subject_kind, draft.subject_id) != (actor.subject.kind, actor.subject.id):
         return False
