@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -287,8 +288,27 @@ def check_signed_in(base: str, paths: dict[str, str], session: str, target: str)
         assert "李娜" in answer.text, f"{target} {page}: not signed in"
 
 
+def port() -> int:
+    """A free loopback port: from ``$BENCH_PORTS`` ("8800-8899", for a machine shared by
+    several people who split the ports), else any the system gives."""
+    first, _, last = os.environ.get("BENCH_PORTS", "").partition("-")
+    for candidate in range(int(first or 0), int(last or -1) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            if candidate not in TAKEN:
+                TAKEN.add(candidate)
+                return candidate
+    return free_port()
+
+
+TAKEN: set[int] = set()
+
+
 def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
-    setup = Setup(fresh_database(args.db, tmp), tmp)
+    setup = Setup(fresh_database(args.db, tmp), tmp, portal_port=port(), sandbox_port=port())
     procs = Processes(tmp)
     results: list[Measure] = []
     try:
@@ -308,7 +328,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
         progress, session = submit_one(setup.portal)
         paths = {"home": "/", "guide": "/things/newborn", "progress": progress}
 
-        port = free_port()
+        ceiling_port = port()
         ceiling_env = setup.portal_env() | {
             "BENCH_PAGES": " ".join(paths.values()),
             "BENCH_SESSION": session,
@@ -325,7 +345,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(port),
+                    str(ceiling_port),
                     "--workers",
                     str(workers),
                     "--no-access-log",
@@ -338,7 +358,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        ceiling_url = f"http://127.0.0.1:{port}"
+        ceiling_url = f"http://127.0.0.1:{ceiling_port}"
         deadline = time.monotonic() + 90
         while True:
             try:

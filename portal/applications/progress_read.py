@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    bindparam,
     cast,
     literal_column,
     null,
@@ -101,7 +102,10 @@ class Children:
     ratings: list[RatingRow]
 
 
-_APPLICATION = select(*(getattr(Application, name) for name in ApplicationRow.__dataclass_fields__))
+_A = Application.__table__.c
+_APPLICATION = select(*(_A[name] for name in ApplicationRow.__dataclass_fields__)).where(
+    _A.public_id == bindparam("public_id")
+)
 
 # The second statement's row: every part fills the columns it has, NULL (typed, so
 # PostgreSQL can match the parts' types) elsewhere.
@@ -128,7 +132,9 @@ def _part(name: str, columns: dict[str, Any], *where: Any) -> Select[Any]:
     return select(literal_column(f"'{name}'", String()).label("part"), *shaped).where(*where)
 
 
-def _children(application_id: int, person_id: int, *, whole: bool) -> Any:
+def _children(*, whole: bool) -> Any:
+    """Built once per shape; ``:application`` and ``:person`` are bound per request."""
+    application_id, person_id = bindparam("application"), bindparam("person")
     item, event, note = (
         ApplicationItem.__table__.c,
         ApplicationEvent.__table__.c,
@@ -194,13 +200,14 @@ def _children(application_id: int, person_id: int, *, whole: bool) -> Any:
     return union_all(*parts)
 
 
+_WHOLE, _LIVE = _children(whole=True), _children(whole=False)
+
+
 async def application_for(
     db: AsyncConnection, public_id: str, actor: Actor
 ) -> ApplicationRow | None:
     """The application if the actor may see it (services.may_access), else None."""
-    found = (
-        await db.execute(_APPLICATION.where(Application.__table__.c.public_id == public_id))
-    ).first()
+    found = (await db.execute(_APPLICATION, {"public_id": public_id})).first()
     if found is None:
         return None
     application = ApplicationRow(*found)
@@ -211,7 +218,8 @@ async def children(
     db: AsyncConnection, application_id: int, person_id: int, *, whole: bool = True
 ) -> Children:
     """``whole=False`` (the htmx poll of the live part): no timeline, no reminders."""
-    rows = (await db.execute(_children(application_id, person_id, whole=whole))).all()
+    statement = _WHOLE if whole else _LIVE
+    rows = (await db.execute(statement, {"application": application_id, "person": person_id})).all()
     return _sorted(rows)
 
 
