@@ -134,7 +134,8 @@ def _part(name: str, columns: dict[str, Any], *where: Any) -> Select[Any]:
 
 def _children(*, whole: bool) -> Any:
     """Built once per shape; ``:application`` and ``:person`` are bound per request."""
-    application_id, person_id = bindparam("application"), bindparam("person")
+    application_id = bindparam("application", type_=Integer())
+    person_id = bindparam("person", type_=Integer())
     item, event, note = (
         ApplicationItem.__table__.c,
         ApplicationEvent.__table__.c,
