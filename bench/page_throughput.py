@@ -16,6 +16,7 @@ to read, not absolute numbers.
 
 Run: `make bench-pages` or `.venv/bin/python bench/page_throughput.py [--workers 1 2]
 [--connections 64] [--duration 10] [--repeat 1] [--db sqlite|postgres] [--profile DIR]`.
+`BENCH_PORTS=8800-8899` takes the ports from that range.
 The summary goes to stdout and bench/results/page_throughput-<db>.json. PostgreSQL: a database
 `scale_page_bench` on 127.0.0.1 (user postgres), dropped and recreated for every run.
 """
@@ -322,7 +323,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
             ["serve", "--port", str(setup.portal_port), "--workers", str(workers)],
             setup.portal_env(),
         )
-        wait_http(f"{setup.portal}/healthz", web)
+        wait_http(f"{setup.portal}/healthz", web, timeout=240)  # two workers on a busy machine
         if workers > 1:
             wait_log(web, "Application startup complete", workers)
         progress, session = submit_one(setup.portal)
