@@ -16,6 +16,7 @@ to read, not absolute numbers.
 
 Run: `make bench-pages` or `.venv/bin/python bench/page_throughput.py [--workers 1 2]
 [--connections 64] [--duration 10] [--repeat 1] [--db sqlite|postgres] [--profile DIR]`.
+`BENCH_PORTS=8800-8899` takes the ports from that range.
 The summary goes to stdout and bench/results/page_throughput-<db>.json. PostgreSQL: a database
 `scale_page_bench` on 127.0.0.1 (user postgres), dropped and recreated for every run.
 """
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -287,8 +289,27 @@ def check_signed_in(base: str, paths: dict[str, str], session: str, target: str)
         assert "李娜" in answer.text, f"{target} {page}: not signed in"
 
 
+def port() -> int:
+    """A free loopback port: from ``$BENCH_PORTS`` ("8800-8899", for a machine shared by
+    several people who split the ports), else any the system gives."""
+    first, _, last = os.environ.get("BENCH_PORTS", "").partition("-")
+    for candidate in range(int(first or 0), int(last or -1) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            if candidate not in TAKEN:
+                TAKEN.add(candidate)
+                return candidate
+    return free_port()
+
+
+TAKEN: set[int] = set()
+
+
 def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
-    setup = Setup(fresh_database(args.db, tmp), tmp)
+    setup = Setup(fresh_database(args.db, tmp), tmp, portal_port=port(), sandbox_port=port())
     procs = Processes(tmp)
     results: list[Measure] = []
     try:
@@ -302,13 +323,13 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
             ["serve", "--port", str(setup.portal_port), "--workers", str(workers)],
             setup.portal_env(),
         )
-        wait_http(f"{setup.portal}/healthz", web)
+        wait_http(f"{setup.portal}/healthz", web, timeout=240)  # two workers on a busy machine
         if workers > 1:
             wait_log(web, "Application startup complete", workers)
         progress, session = submit_one(setup.portal)
         paths = {"home": "/", "guide": "/things/newborn", "progress": progress}
 
-        port = free_port()
+        ceiling_port = port()
         ceiling_env = setup.portal_env() | {
             "BENCH_PAGES": " ".join(paths.values()),
             "BENCH_SESSION": session,
@@ -325,7 +346,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(port),
+                    str(ceiling_port),
                     "--workers",
                     str(workers),
                     "--no-access-log",
@@ -338,7 +359,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        ceiling_url = f"http://127.0.0.1:{port}"
+        ceiling_url = f"http://127.0.0.1:{ceiling_port}"
         deadline = time.monotonic() + 90
         while True:
             try:

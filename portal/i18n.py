@@ -8,7 +8,7 @@ catalogs (UI) and the YAML (catalog), and a missing text falls back to zh_Hans, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import opencc
@@ -56,6 +56,7 @@ def from_tag(tag: str) -> str | None:
     return supported(parsed.language)
 
 
+@lru_cache(maxsize=512)  # browsers send a handful of distinct headers; parsing one is Babel's
 def negotiate(accept_language: str) -> str | None:
     """The best of our locales for an Accept-Language header, honouring q-values."""
     ranked: list[tuple[float, int, str]] = []

@@ -133,6 +133,9 @@ def make_environment(directory: Path = TEMPLATES_DIR) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # Templates ship with the code and change only with a restart: no stat() of every
+        # template, include and import on each render to see whether it changed.
+        auto_reload=False,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, newstyle=True

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 from starlette.datastructures import UploadFile
 
 from auth.actor import Actor
@@ -31,18 +30,17 @@ from portal.forms.validation import check
 from portal.notifications.models import Notification
 from portal.relay import outbox
 
+if TYPE_CHECKING:
+    from portal.applications.progress_read import (
+        ApplicationRow,
+        EventRow,
+        ItemRow,
+        NotificationRow,
+    )
 
-async def application_for(
-    db: AsyncSession, public_id: str, actor: Actor, *, with_form: bool = True
-) -> Application | None:
-    """``with_form=False`` leaves the sealed form values and delivery address unread (reading
-    either then raises): the progress page shows neither, and each costs a decryption."""
-    query = select(Application).where(Application.public_id == public_id)
-    if not with_form:
-        query = query.options(
-            defer(Application.values, raiseload=True), defer(Application.delivery, raiseload=True)
-        )
-    application = await db.scalar(query)
+
+async def application_for(db: AsyncSession, public_id: str, actor: Actor) -> Application | None:
+    application = await db.scalar(select(Application).where(Application.public_id == public_id))
     if application is None or not services.may_access(application, actor):
         return None
     return application
@@ -56,8 +54,6 @@ async def page_context(
         .where(ApplicationItem.application_id == application.id)
         .order_by(ApplicationItem.id)
     )
-    item_rows = list(rows.scalars())
-    items = progress_view.items(thing, item_rows)
     events = await db.execute(
         select(ApplicationEvent).where(ApplicationEvent.application_id == application.id)
     )
@@ -76,13 +72,34 @@ async def page_context(
             )
         ).scalars()
     )
+    return context_of(
+        application,
+        thing,
+        list(rows.scalars()),
+        list(events.scalars()),
+        list(log.scalars()),
+        pending,
+    )
+
+
+def context_of(
+    application: Application | ApplicationRow,
+    thing: OneThing,
+    item_rows: Sequence[ApplicationItem | ItemRow],
+    events: Sequence[ApplicationEvent | EventRow],
+    notifications: Sequence[Notification | NotificationRow],
+    pending: set[str],
+) -> dict[str, Any]:
+    """What the progress page shows, from rows read either way (ORM here, Core in
+    ``progress_read``); ``notifications`` newest first, ``pending``: outbox topics."""
+    items = progress_view.items(thing, item_rows)
     return {
         "application": application,
         "thing": thing,
         "item_rows": item_rows,  # for the ratings section, which reads them too
         "items": items,
-        "timeline": progress_view.timeline(list(events.scalars())),
-        "notifications": list(log.scalars()),
+        "timeline": progress_view.timeline(events),
+        "notifications": list(notifications),
         "notices": application.platform.get("notices", []),
         "supplement": progress_view.supplement_notice(application),
         "supplement_pending": "intake.supplement" in pending,

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from auth.guards import require_actor
-from portal.applications import aftercare, lookup, package, uploads
+from portal.applications import aftercare, lookup, package, progress_read, uploads
 from portal.applications.models import Application, Upload
 from portal.catalog.schema import OneThing
 from portal.forms.validation import read_fields
@@ -36,13 +36,9 @@ def _render(
     return response
 
 
-async def _mine(
-    request: Request, db: Any, *, with_form: bool = True
-) -> tuple[Application, OneThing]:
+async def _mine(request: Request, db: Any) -> tuple[Application, OneThing]:
     actor = require_actor(request)
-    application = await aftercare.application_for(
-        db, request.path_params["application"], actor, with_form=with_form
-    )
+    application = await aftercare.application_for(db, request.path_params["application"], actor)
     if application is None:
         raise HTTPException(404)
     thing = appstate.catalog(request).get(application.thing_code)
@@ -52,12 +48,23 @@ async def _mine(
 
 
 async def application_page(request: Request) -> Response:
-    async with appstate.database(request)() as db:
-        application, thing = await _mine(request, db, with_form=False)
-        context = await aftercare.page_context(db, application, thing)
-        context |= await ratings_view.section(
-            db, application, thing, require_actor(request), item_rows=context["item_rows"]
+    """Two Core statements (progress_read); the htmx poll reads only what its part shows."""
+    actor = require_actor(request)
+    poll = bool(request.headers.get("hx-request"))
+    async with appstate.engine(request).connect() as db:
+        application = await progress_read.application_for(
+            db, request.path_params["application"], actor
         )
+        if application is None:
+            raise HTTPException(404)
+        thing = appstate.catalog(request).get(application.thing_code)
+        if thing is None:
+            raise HTTPException(404)
+        rows = await progress_read.children(db, application.id, actor.person_id, whole=not poll)
+    context = aftercare.context_of(
+        application, thing, rows.items, rows.events, rows.notifications, rows.pending_topics
+    )
+    context |= ratings_view.shown_of(application, thing, rows.items, rows.ratings)
     context["just_submitted"] = request.query_params.get("submitted") == "1"
     context["message"] = request.query_params.get("done")
     return _render(request, "applications/progress.html", context)

@@ -7,14 +7,20 @@ only counts the working days left to it with the Chinese calendar.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal import clock, workdays
 from portal.applications import progress
 from portal.applications.models import Application, ApplicationEvent, ApplicationItem
 from portal.catalog.schema import Item, OneThing
+
+if TYPE_CHECKING:
+    from portal.applications.progress_read import ApplicationRow, EventRow, ItemRow
+
+    Event = ApplicationEvent | EventRow
 
 # Items and applications a person can still withdraw (§4 Withdraw).
 WITHDRAWABLE = frozenset({"submitted", "dispatched", "supplement_requested", "accepted"})
@@ -64,7 +70,7 @@ def deadline_of(raw: Any, now: datetime | None = None) -> Deadline | None:
 
 
 def items(
-    thing: OneThing, rows: list[ApplicationItem], now: datetime | None = None
+    thing: OneThing, rows: Sequence[ApplicationItem | ItemRow], now: datetime | None = None
 ) -> list[ItemView]:
     by_key = {item.key: item for item in thing.items}
     return [
@@ -81,25 +87,25 @@ def items(
     ]
 
 
-def open_notices(application: Application) -> list[dict[str, Any]]:
+def open_notices(application: Application | ApplicationRow) -> list[dict[str, Any]]:
     return [n for n in application.platform.get("notices", []) if n.get("status") == "open"]
 
 
-def supplement_notice(application: Application) -> dict[str, Any] | None:
+def supplement_notice(application: Application | ApplicationRow) -> dict[str, Any] | None:
     """The open 一次告知 the person answers in the portal (a ``supplement`` notice)."""
     return next((n for n in open_notices(application) if n.get("kind") == "supplement"), None)
 
 
-def timeline(events: list[ApplicationEvent]) -> list[ApplicationEvent]:
+def timeline(events: Sequence[Event]) -> list[Event]:
     """Newest first, by when it happened (webhooks arrive in any order)."""
     return sorted(events, key=lambda e: (clock.aware(e.occurred_at), e.id), reverse=True)
 
 
-def finished(application: Application) -> bool:
+def finished(application: Application | ApplicationRow) -> bool:
     return application.status in progress.TERMINAL_APPLICATION
 
 
-def can_withdraw(application: Application, views: list[ItemView]) -> bool:
+def can_withdraw(application: Application | ApplicationRow, views: list[ItemView]) -> bool:
     return (
         application.relay_status == "relayed"
         and not finished(application)

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,9 @@ from portal.forms.merged import materials_for, merged_form, shown
 from portal.relay import outbox
 from portal.settings import Settings
 
+if TYPE_CHECKING:
+    from portal.applications.progress_read import ApplicationRow
+
 
 def new_public_id() -> str:
     return secrets.token_urlsafe(16)
@@ -61,7 +64,7 @@ async def start(db: AsyncSession, thing: OneThing, actor: Actor, days: int) -> D
     return draft
 
 
-def may_access(draft: Draft | Application, actor: Actor) -> bool:
+def may_access(draft: Draft | Application | ApplicationRow, actor: Actor) -> bool:
     """Same subject; a person's own drafts only by themselves; an agent within scope."""
     if (draft.subject_kind, draft.subject_id) != (actor.subject.kind, actor.subject.id):
         return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import clock, workdays
 from portal.applications import progress
 from portal.ratings.models import Rating
+
+if TYPE_CHECKING:
+    from portal.applications.progress_read import RatingRow
 
 STEPS = frozenset({"verified", "rectification_planned", "rectified", "explained", "reviewed"})
 # Follow-up ended without a rectification to wait for.
@@ -62,7 +65,7 @@ async def apply_event(db: AsyncSession, data: Mapping[str, Any]) -> tuple[Rating
     return rating, apply(rating, data)
 
 
-def steps(rating: Rating) -> list[dict[str, Any]]:
+def steps(rating: Rating | RatingRow) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = rating.followup.get("events") or []
     return events
 
@@ -75,7 +78,7 @@ class RectifyDeadline:
     done_on_time: bool | None  # None while not rectified
 
 
-def deadline(rating: Rating, now: datetime | None = None) -> RectifyDeadline | None:
+def deadline(rating: Rating | RatingRow, now: datetime | None = None) -> RectifyDeadline | None:
     """None for ratings that need no rectification (not bad, or explained/reviewed)."""
     if rating.due_at is None or (rating.state in SETTLED and rating.rectified_at is None):
         return None

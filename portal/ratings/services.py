@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,9 @@ from portal.ratings.levels import (
 from portal.ratings.models import Rating
 from portal.relay import outbox
 
+if TYPE_CHECKING:
+    from portal.applications.progress_read import ApplicationRow, ItemRow, RatingRow
+
 # An item is rated after its result: issued, delivered, or a refusal (also a result).
 RATEABLE_ITEM = frozenset({"result_issued", "delivered", "not_accepted", "refused"})
 RATE_TOPIC = "intake.rate"
@@ -50,7 +53,7 @@ class Target:
     item: Item | None
     department: str
     open: bool
-    rating: Rating | None
+    rating: Rating | RatingRow | None
 
     @property
     def slug(self) -> str:
@@ -58,10 +61,10 @@ class Target:
 
 
 def targets(
-    application: Application,
+    application: Application | ApplicationRow,
     thing: OneThing,
-    rows: Sequence[ApplicationItem],
-    mine: Sequence[Rating],
+    rows: Sequence[ApplicationItem | ItemRow],
+    mine: Sequence[Rating | RatingRow],
 ) -> list[Target]:
     by_key = {r.item_key: r for r in mine}
     config = {item.key: item for item in thing.items}
@@ -232,7 +235,7 @@ async def rating_of(
     return rating
 
 
-def may_rate_fix(rating: Rating) -> bool:
+def may_rate_fix(rating: Rating | RatingRow) -> bool:
     return rating.state == "rectified" and rating.fix_level is None
 
 

@@ -3,9 +3,10 @@ bad rating's follow-up steps in order, its rectification deadline in working day
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,10 @@ from portal.applications.models import Application, ApplicationItem
 from portal.catalog.schema import OneThing
 from portal.ratings import followup, services
 from portal.ratings.levels import BAD
+from portal.ratings.models import Rating
+
+if TYPE_CHECKING:
+    from portal.applications.progress_read import ApplicationRow, ItemRow, RatingRow
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,17 @@ async def section(
         )
         item_rows = list(rows.scalars())
     mine = await services.ratings_by(db, application, actor.person_id)
+    return shown_of(application, thing, item_rows, mine, now)
+
+
+def shown_of(
+    application: Application | ApplicationRow,
+    thing: OneThing,
+    item_rows: Sequence[ApplicationItem | ItemRow],
+    mine: Sequence[Rating | RatingRow],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The section from rows already read (this rater's ratings in id order)."""
     shown = [
         Shown(
             target,

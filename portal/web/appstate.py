@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from integrations.licenses import LicenseLibrary
@@ -31,6 +31,12 @@ def templates(request: HTTPConnection) -> Templates:
 
 def database(request: HTTPConnection) -> async_sessionmaker[Any]:
     value: async_sessionmaker[Any] = request.app.state.sessionmaker
+    return value
+
+
+def engine(request: HTTPConnection) -> AsyncEngine:
+    """For Core reads on a bare connection (no ORM session) on hot pages."""
+    value: AsyncEngine = request.app.state.engine
     return value
 
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.web.cookies import cookie_name, read_cookie, set_cookie
+from portal.web.cookies import cookie_name, request_cookie, set_cookie
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD = "csrf_token"
@@ -87,10 +87,7 @@ class CsrfMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        secret = _decode_secret(
-            read_cookie(headers.get(b"cookie", b"").decode("latin-1"), self.cookie)
-        )
+        secret = _decode_secret(request_cookie(scope, self.cookie))
         state = CsrfState(secret or secrets.token_bytes(SECRET_BYTES), is_new=secret is None)
         scope.setdefault("state", {})["csrf"] = state
 

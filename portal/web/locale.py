@@ -8,7 +8,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.i18n import negotiate, supported
-from portal.web.cookies import read_cookie, set_cookie
+from portal.web.cookies import request_cookie, set_cookie
 
 LANG_COOKIE = "lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -27,7 +27,7 @@ class LocaleMiddleware:
         headers = dict(scope["headers"])
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         chosen = supported(query.get("lang", [""])[0])
-        cookie = read_cookie(headers.get(b"cookie", b"").decode("latin-1"), LANG_COOKIE)
+        cookie = request_cookie(scope, LANG_COOKIE)
         locale = (
             chosen
             or supported(cookie)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.web.cookies import read_cookie, set_cookie
+from portal.web.cookies import request_cookie, set_cookie
 
 ELDER_COOKIE = "elder"
 SCALE_COOKIE = "font_scale"
@@ -47,12 +47,11 @@ class PreferencesMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw_cookie = dict(scope["headers"]).get(b"cookie", b"").decode("latin-1")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         passed = snap_scale(query.get("font_scale", [None])[0])
-        stored = snap_scale(read_cookie(raw_cookie, SCALE_COOKIE))
+        stored = snap_scale(request_cookie(scope, SCALE_COOKIE))
         scale = passed or stored or 100
-        elder = read_cookie(raw_cookie, ELDER_COOKIE) == "1"
+        elder = request_cookie(scope, ELDER_COOKIE) == "1"
         scope.setdefault("state", {})["preferences"] = Preferences(elder=elder, font_scale=scale)
         if passed is None or passed == stored:
             await self.app(scope, receive, send)

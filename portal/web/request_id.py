@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO
@@ -63,7 +63,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _VALID_ID.match(incoming) else secrets.token_hex(16)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
