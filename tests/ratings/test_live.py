@@ -110,7 +110,9 @@ def test_rate_then_follow_a_bad_rating_to_the_rating_of_the_fix(
     assert held[bad.public_id].rater["name"]  # real-name to the platform …
     assert "rater" not in held[bad.public_id].to_json()  # … never shown back
 
-    assert wait_for(lambda: mine()["birth_certificate"].state == "rectified", timeout=60)
+    rectified = wait_for(lambda: mine()["birth_certificate"].state == "rectified", timeout=60)
+    held_now = _platform(live)[bad.public_id]
+    assert rectified, (held_now.state, held_now.events, mine()["birth_certificate"].state)
     bad = mine()["birth_certificate"]
     kinds = [step["kind"] for step in bad.followup["events"]]
     assert kinds == ["verified", "rectification_planned", "rectified"]
