@@ -12,7 +12,6 @@ step and per visit. Attach py-spy to the printed web pid to see where the CPU go
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
@@ -28,18 +27,9 @@ import httpx2  # noqa: E402
 from bench import relay_throughput as stack  # noqa: E402
 from bench.sign_in_timing import cpu_seconds, sign_in  # noqa: E402
 from tests.applications.formdata import form_values, photo  # noqa: E402
+from tests.load.pages import CSRF, LICENSE, TYPED  # noqa: E402
 from tests.load.run import LoadSetup  # noqa: E402
 
-# As tests/load/locustfile.py (which needs locust's environment to import).
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-LICENSE = re.compile(r'name="m\.(\w+)\.license"[^>]*>\s*<option value="([^"]+)"')
-TYPED = {
-    "f.child_name": "张小宝",
-    "f.child_ethnicity": "汉族",
-    "f.relation_to_head": "child",
-    "f.delivery_method": "pickup",
-    "f.applicant_role": "mother",
-}
 PHOTO = photo()
 
 

@@ -20,7 +20,6 @@ import io
 import json
 import os
 import random
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,9 @@ from locust.exception import RescheduleTask
 from PIL import Image
 
 from tests.applications.formdata import form_values
+from tests.load.pages import CSRF, HIDDEN, LICENSE, TYPED
 from tests.load.peak import PERIODS, users_for
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
-LICENSE = re.compile(r'name="m\.(\w+)\.license"[^>]*>\s*<option value="([^"]+)"')
 THINGS = sorted(
     p.stem
     for p in (Path(__file__).resolve().parents[2] / "portal" / "catalog" / "things").glob("*.yaml")
@@ -55,13 +52,6 @@ PROFILES = (
 # The newborn's parents: the demo people whose licences the newborn one-thing uses.
 PARENTS = ("li-na", "zhang-wei")
 NAMES = {"li-na": "李娜", "zhang-wei": "张伟"}
-TYPED = {
-    "f.child_name": "张小宝",
-    "f.child_ethnicity": "汉族",
-    "f.relation_to_head": "child",
-    "f.delivery_method": "pickup",
-    "f.applicant_role": "mother",
-}
 
 # Submitted applications by person (progress paths): tracked at random, rated once each.
 submitted: dict[str, list[str]] = defaultdict(list)
