@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import clock, workdays
 from portal.applications import progress
@@ -30,20 +31,52 @@ SETTLED = frozenset({"explained", "reviewed"})
 
 
 def apply(rating: Rating, snapshot: Mapping[str, Any]) -> bool:
-    """True when the snapshot is newer than what the portal holds (and now held)."""
+    """True when the snapshot is newer than what ``rating`` holds (and now held). In memory
+    only: the database's copy is written by :func:`take`."""
+    values = _newer_values(rating, snapshot)
+    if values is None:
+        return False
+    for name, value in values.items():
+        setattr(rating, name, value)
+    return True
+
+
+async def take(db: AsyncSession, rating: Rating, snapshot: Mapping[str, Any]) -> bool:
+    """:func:`apply`, with the sequence rule checked by the row itself: one conditional UPDATE,
+    so two events applied at once cannot put the older snapshot over the newer. SQLite has no
+    ``SELECT … FOR UPDATE``: both readers saw the old sequence, and the later writer won."""
+    values = _newer_values(rating, snapshot)
+    if values is None:
+        return False
+    written = await db.execute(
+        update(Rating)
+        .where(Rating.id == rating.id, Rating.sequence < values["sequence"])
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(written, "rowcount", 0):
+        await db.refresh(rating)
+        return False
+    for name, value in values.items():
+        set_committed_value(rating, name, value)
+    return True
+
+
+def _newer_values(rating: Rating, snapshot: Mapping[str, Any]) -> dict[str, Any] | None:
     sequence = snapshot.get("sequence")
     if not isinstance(sequence, int) or sequence <= rating.sequence:
-        return False
+        return None
     follow_up = snapshot.get("follow_up") or {}
     steps = [s for s in follow_up.get("events") or [] if isinstance(s, dict)]
     steps.sort(key=lambda s: int(s.get("sequence") or 0))
-    rating.followup = {"events": steps, "status": follow_up.get("status")}
-    rating.state = str(snapshot.get("state") or rating.state)
-    rating.sequence = sequence
-    rating.followed_up_at = _first(steps, STEPS)
-    rating.rectified_at = _first(steps, {"rectified"})
-    rating.heard_at = clock.now()
-    return True
+    return {
+        "followup": {"events": steps, "status": follow_up.get("status")},
+        "state": str(snapshot.get("state") or rating.state),
+        "sequence": sequence,
+        "followed_up_at": _first(steps, STEPS),
+        "rectified_at": _first(steps, {"rectified"}),
+        "heard_at": clock.now(),
+    }
 
 
 def _first(steps: list[dict[str, Any]], kinds: set[str] | frozenset[str]) -> datetime | None:
@@ -62,7 +95,7 @@ async def apply_event(db: AsyncSession, data: Mapping[str, Any]) -> tuple[Rating
     )
     if rating is None:
         return None, False
-    return rating, apply(rating, data)
+    return rating, await take(db, rating, data)
 
 
 def steps(rating: Rating | RatingRow) -> list[dict[str, Any]]:

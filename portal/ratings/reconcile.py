@@ -71,7 +71,7 @@ async def reconcile(
             if rating is None:
                 continue
             if isinstance(outcome, Accepted):
-                if followup.apply(rating, outcome.application):
+                if await followup.take(db, rating, outcome.application):
                     changed += 1
                     application = await db.get(Application, rating.application_id)
                     if application is not None:

@@ -35,7 +35,7 @@ class RatingHandler:
         if rating is None:
             return
         if isinstance(outcome, Accepted):
-            followup.apply(rating, outcome.application)
+            await followup.take(db, rating, outcome.application)
             if message.topic == RATE_TOPIC:
                 rating.relay_status, rating.relay_error = "relayed", None
         elif isinstance(outcome, Permanent):

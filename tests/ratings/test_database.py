@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from auth.actor import Actor, Subject
 from portal import clock
 from portal.applications.models import Application, ApplicationEvent, OutboxMessage
-from portal.ratings import figures, services
+from portal.ratings import figures, followup, services
 from portal.ratings.models import Rating
 from tests.auth.helpers import sign_in
 from tests.conftest import csrf_token_from
@@ -252,3 +252,37 @@ def test_a_rating_webhook_for_an_unknown_rating_changes_nothing(
     before = run(client, count)
     assert post(client, secret_of(app), "rating.verified", data).status_code == 204
     assert run(client, count) == before
+
+
+def test_an_older_snapshot_applied_after_a_newer_one_from_a_stale_read_changes_nothing(
+    client: TestClient, app: Starlette
+) -> None:
+    # SQLite ignores FOR UPDATE: two events applied at once both read the old sequence. The one
+    # that writes last must not put its older snapshot over the newer one (test_live.py lost a
+    # "rectified" this way: the platform at 3, the portal back at 2).
+    sign_in(client, "li-na", "L3")
+    public_id = application(client, app, person_id(client, app, "li-na"))
+    path = f"/applications/{public_id}/items/birth_certificate/rate"
+    token = csrf_token_from(client.get(path).text)
+    client.post(path, data={"csrf_token": token, "level": "1", "reasons": "slow"})
+    [rating] = ratings_of(client, app, public_id)
+    kinds = ["verified", "rectification_planned", "rectified"]
+    states = ["verified", "rectifying", "rectified"]
+    rectifying, rectified = (_event(rating.public_id, kinds[:n], states[n - 1]) for n in (2, 3))
+
+    async def stale_then_newer() -> bool:
+        async with app.state.sessionmaker() as slow, app.state.sessionmaker() as quick:
+            stale = await slow.get(Rating, rating.id)
+            assert stale is not None
+            await slow.commit()  # the read is all it shares with the other writer
+            newer = await quick.get(Rating, rating.id)
+            assert newer is not None and await followup.take(quick, newer, rectified)
+            await quick.commit()
+            taken = await followup.take(slow, stale, rectifying)
+            await slow.commit()
+            assert (stale.state, stale.sequence) == ("rectified", 3)  # refreshed, not older
+            return taken
+
+    assert run(client, stale_then_newer) is False
+    [rating] = ratings_of(client, app, public_id)
+    assert (rating.state, rating.sequence) == ("rectified", 3)
