@@ -5,9 +5,9 @@ into pytest). The rates come from the environment the runner sets:
 LOAD_RATE_{BROWSE,APPLY,TRACK,RATE} (visits per second), LOAD_SANDBOX (the identity
 provider's base URL) and LOAD_TIMINGS (where the per-kind response times are written at the
 end). Each kind is its own user class with a fixed number of users, each starting one visit
-every users/rate seconds (constant_throughput): the offered load is the target rate whatever
-the response times, unless a visit takes longer than its period (the runner reports the
-achieved rate, so that shows).
+every users/rate seconds at its own moment of that period (``Visitor.wait_time``): the offered
+load is the target rate, evenly spread, whatever the response times, unless a visit takes
+longer than its period (the runner reports the achieved rate, so that shows).
 
 Every request is named "<kind>: <page>" and checked: any status but the expected one is a
 failure, and the visit stops there. Requests to the sandbox's identity provider are named
@@ -20,19 +20,20 @@ import io
 import json
 import os
 import random
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import gevent
-from locust import HttpUser, constant_throughput, events, task
+from locust import HttpUser, events, task
 from locust.clients import HttpSession
 from locust.exception import RescheduleTask
 from PIL import Image
 
 from tests.applications.formdata import form_values
 from tests.load.pages import CSRF, HIDDEN, LICENSE, TYPED
-from tests.load.peak import PERIODS, users_for
+from tests.load.peak import users_for
 
 THINGS = sorted(
     p.stem
@@ -97,13 +98,24 @@ def _write(**_: Any) -> None:
 class Visitor(HttpUser):
     abstract = True
     kind = ""
+    period = 1.0  # seconds from the start of one of a user's visits to the next: users ÷ rate
+    next_visit = 0.0
 
     def on_start(self) -> None:
-        """Each user's first visit at a random moment of its period, as people arrive. All
-        users started within the spawn's few seconds, and constant_throughput kept them in
-        step: at 3× the 45 applicants signed in together once a minute, and the sign-in p95
-        measured that burst rather than the offered rate."""
-        gevent.sleep(random.uniform(0, PERIODS[self.kind]))
+        """Each user's first visit at a random moment of its period, as people arrive."""
+        gevent.sleep(random.uniform(0, self.period))
+        self.next_visit = time.perf_counter()
+
+    def wait_time(self) -> float:
+        """One visit per period, each user keeping its own moment of it (a visit longer than
+        the period starts the next at once, from a new moment). Not locust's
+        ``constant_throughput``: it counts the ``on_start`` sleep as the first visit's time, so
+        every user's second visit came one period after the spawn, all in step again. At 3×
+        the 45 applicants applied in the same half-minute of every minute and the machine
+        idled in the other (docs/load.md, "Arrivals in step")."""
+        now = time.perf_counter()
+        self.next_visit = max(self.next_visit + self.period, now)
+        return self.next_visit - now
 
     def call(
         self,
@@ -181,7 +193,7 @@ class Browser(Visitor):
 
     kind = "browse"
     fixed_count = _users("browse")
-    wait_time = constant_throughput(_rate("browse") / max(fixed_count, 1))
+    period = max(fixed_count, 1) / (_rate("browse") or 1)
 
     @task
     def visit(self) -> None:
@@ -205,7 +217,7 @@ class Applicant(Visitor):
 
     kind = "apply"
     fixed_count = _users("apply")
-    wait_time = constant_throughput(_rate("apply") / max(fixed_count, 1))
+    period = max(fixed_count, 1) / (_rate("apply") or 1)
 
     @task
     def visit(self) -> None:
@@ -258,7 +270,7 @@ class Tracker(SignedIn):
 
     kind = "track"
     fixed_count = _users("track")
-    wait_time = constant_throughput(_rate("track") / max(fixed_count, 1))
+    period = max(fixed_count, 1) / (_rate("track") or 1)
 
     @task
     def visit(self) -> None:
@@ -280,7 +292,7 @@ class Rater(SignedIn):
 
     kind = "rate"
     fixed_count = _users("rate")
-    wait_time = constant_throughput(_rate("rate") / max(fixed_count, 1))
+    period = max(fixed_count, 1) / (_rate("rate") or 1)
 
     @task
     def visit(self) -> None:
