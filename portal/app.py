@@ -58,6 +58,7 @@ from portal.web.ratelimit import RateLimiter, Rule, counter_for
 from portal.web.request_id import RequestIdMiddleware
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware
+from portal.web.shedding import ConcurrencyLimitMiddleware
 from portal.web.unavailable import RETRY_AFTER, DatabaseUnavailableMiddleware
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def unavailable(request: Request) -> Response:
         response = templates.render(request, "errors/error.html", {"status": 503}, status_code=503)
+        response.headers["retry-after"] = RETRY_AFTER
+        return response
+
+    async def busy(request: Request) -> Response:
+        response = templates.render(
+            request, "errors/error.html", {"status": 503, "busy": True}, status_code=503
+        )
         response.headers["retry-after"] = RETRY_AFTER
         return response
 
@@ -149,10 +157,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(RequestIdMiddleware),
         Middleware(MetricsMiddleware, metrics=metrics),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
-        Middleware(DatabaseUnavailableMiddleware, render=unavailable),
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(LocaleMiddleware, default=settings.default_locale, https=settings.https),
         Middleware(PreferencesMiddleware, https=settings.https),
+        # Inside the language and display choices, so a 503 speaks the person's language.
+        Middleware(
+            ConcurrencyLimitMiddleware,
+            limit=settings.max_requests_in_flight,
+            render=busy,
+            metrics=metrics,
+        ),
+        Middleware(DatabaseUnavailableMiddleware, render=unavailable),
         Middleware(
             CsrfMiddleware,
             https=settings.https,

@@ -36,6 +36,11 @@ class Settings:
         "or tests that run several event loops)",
         default=5,
     )
+    max_requests_in_flight: int = _doc(
+        "requests one process serves at once; more are answered 503 (try again later, "
+        "Retry-After) at once instead of queueing for a database connection; 0: no limit",
+        default=100,
+    )
     base_url: str = _doc(
         "public URL of the portal (scheme decides Secure cookies and HSTS); "
         "default http://HOST:PORT",

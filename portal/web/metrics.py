@@ -66,6 +66,12 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="mostrecent",
         )
+        self.shed = Counter(
+            "portal_http_requests_shed",
+            "Requests answered 503 at once because the process had its limit in flight "
+            "(PORTAL_MAX_REQUESTS_IN_FLIGHT)",
+            registry=self.registry,
+        )
         self.webhooks = Counter(
             "portal_webhooks",
             "Intake webhooks received, by outcome (applied, stale, duplicate, unknown, "

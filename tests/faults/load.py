@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import httpx2
 
 SUBMITTED = re.compile(r"^/applications/([A-Za-z0-9_-]+)\?submitted=1$")
-CLEAR_PAGE = "系统暂时出了问题"  # templates/errors/error.html: what a 5xx page tells a person
+# templates/errors/error.html: what a 5xx page tells a person (the database is away; the
+# process has its limit of requests in flight).
+CLEAR_PAGES = ("系统暂时出了问题", "现在办事的人多")
 MAX_TRIES = 60
 RETRY_AFTER = 2.0  # seconds before a person tries a failed submit again
 
@@ -99,7 +101,7 @@ class Load:
         if isinstance(answer, Exception):
             hit = Hit(kind, path, 0, now, False, now - began, type(answer).__name__)
         else:
-            clear = answer.status_code >= 500 and CLEAR_PAGE in answer.text
+            clear = answer.status_code >= 500 and any(p in answer.text for p in CLEAR_PAGES)
             hit = Hit(kind, path, answer.status_code, now, clear, now - began)
         with self._lock:
             self.hits.append(hit)
