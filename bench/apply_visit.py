@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -24,11 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
-from bench import relay_throughput as stack  # noqa: E402
+from bench._stack import sandbox_and_portal  # noqa: E402
 from bench.sign_in_timing import cpu_seconds, sign_in  # noqa: E402
 from tests.applications.formdata import form_values, photo  # noqa: E402
 from tests.load.pages import CSRF, LICENSE, TYPED  # noqa: E402
-from tests.load.run import LoadSetup  # noqa: E402
 
 PHOTO = photo()
 
@@ -89,37 +87,20 @@ def main() -> int:
     parser.add_argument("--port-base", type=int, default=0, help="portal here, sandbox next")
     parser.add_argument("--pause", type=float, default=0.0, help="seconds before the first")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="apply-") as name:
-        tmp = Path(name)
-        setup = LoadSetup(stack.fresh_database("sqlite", tmp), tmp)
-        if args.port_base:
-            setup.portal_port, setup.sandbox_port = args.port_base, args.port_base + 1
-        (tmp / "uploads").mkdir(exist_ok=True)
-        setup.migrate()
-        procs = stack.Processes(tmp)
-        try:
-            sandbox = procs.start(
-                "sandbox", ["sandbox", "--port", str(setup.sandbox_port)], setup.env()
-            )
-            env = setup.portal_env() | {"PORTAL_RELAY_IN_PROCESS": "false"}
-            web = procs.start("web", ["serve", "--port", str(setup.portal_port)], env)
-            stack.wait_http(f"{setup.sandbox}/idp/.well-known/openid-configuration", sandbox, 180)
-            stack.wait_http(f"{setup.portal}/healthz", web, 180)
-            print(f"web pid {web.popen.pid}", flush=True)
-            time.sleep(args.pause)
-            with httpx2.Client(base_url=setup.portal, timeout=30) as portal, httpx2.Client() as idp:
-                visit = Visit(portal, web.popen.pid)
-                for n in range(args.count + 1):  # the first warms up and is not counted
-                    sign_in(portal, idp, ("li-na", "zhang-wei")[n % 2])
-                    portal.get("/things/newborn/apply")
-                    if n == 0:
-                        visit.run()
-                        visit.ms.clear()
-                        visit.cpu.clear()
-                    else:
-                        visit.run()
-        finally:
-            procs.stop_all()
+    relay_apart = {"PORTAL_RELAY_IN_PROCESS": "false"}
+    with sandbox_and_portal("apply-", args.port_base, relay_apart) as (setup, web_pid):
+        time.sleep(args.pause)
+        with httpx2.Client(base_url=setup.portal, timeout=30) as portal, httpx2.Client() as idp:
+            visit = Visit(portal, web_pid)
+            for n in range(args.count + 1):  # the first warms up and is not counted
+                sign_in(portal, idp, ("li-na", "zhang-wei")[n % 2])
+                portal.get("/things/newborn/apply")
+                if n == 0:
+                    visit.run()
+                    visit.ms.clear()
+                    visit.cpu.clear()
+                else:
+                    visit.run()
     total = 0.0
     for step in visit.ms:
         cpu = statistics.mean(visit.cpu[step])

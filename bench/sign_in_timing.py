@@ -16,7 +16,6 @@ import argparse
 import re
 import statistics
 import sys
-import tempfile
 import time
 from html import unescape
 from pathlib import Path
@@ -26,8 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
-from bench import relay_throughput as stack  # noqa: E402
-from tests.load.run import LoadSetup  # noqa: E402 (raised sign-in rate limits)
+from bench._stack import sandbox_and_portal  # noqa: E402
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 STEPS = ("login", "authorize", "allow", "callback")
@@ -69,34 +67,15 @@ def main() -> int:
     parser.add_argument("--port-base", type=int, default=0, help="portal here, sandbox next")
     parser.add_argument("--pause", type=float, default=0.0, help="seconds before the first")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="sign-in-") as name:
-        tmp = Path(name)
-        setup = LoadSetup(stack.fresh_database("sqlite", tmp), tmp)
-        if args.port_base:
-            setup.portal_port, setup.sandbox_port = args.port_base, args.port_base + 1
-        (tmp / "uploads").mkdir(exist_ok=True)
-        setup.migrate()
-        procs = stack.Processes(tmp)
-        try:
-            sandbox = procs.start(
-                "sandbox", ["sandbox", "--port", str(setup.sandbox_port)], setup.env()
-            )
-            web = procs.start(
-                "web", ["serve", "--port", str(setup.portal_port)], setup.portal_env()
-            )
-            stack.wait_http(f"{setup.sandbox}/idp/.well-known/openid-configuration", sandbox, 180)
-            stack.wait_http(f"{setup.portal}/healthz", web, 180)
-            print(f"web pid {web.popen.pid}", flush=True)
-            time.sleep(args.pause)
-            runs = []
-            with httpx2.Client(base_url=setup.portal) as portal, httpx2.Client() as idp:
-                sign_in(portal, idp, "li-na")  # warm: discovery, JWKS, first connections
-                cpu = cpu_seconds(web.popen.pid)
-                for n in range(args.count):
-                    runs.append(sign_in(portal, idp, ("li-na", "zhang-wei")[n % 2]))
-                cpu = cpu_seconds(web.popen.pid) - cpu
-        finally:
-            procs.stop_all()
+    with sandbox_and_portal("sign-in-", args.port_base) as (setup, web_pid):
+        time.sleep(args.pause)
+        runs = []
+        with httpx2.Client(base_url=setup.portal) as portal, httpx2.Client() as idp:
+            sign_in(portal, idp, "li-na")  # warm: discovery, JWKS, first connections
+            cpu = cpu_seconds(web_pid)
+            for n in range(args.count):
+                runs.append(sign_in(portal, idp, ("li-na", "zhang-wei")[n % 2]))
+            cpu = cpu_seconds(web_pid) - cpu
     for step in STEPS:
         values = sorted(run[step] for run in runs)
         p90 = values[int(len(values) * 0.9) - 1]
