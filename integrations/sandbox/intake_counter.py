@@ -34,6 +34,7 @@ from integrations.sandbox.intake_notices import (
 )
 from integrations.sandbox.intake_store import IntakeStore
 from integrations.sandbox.intake_time import days_deadline, now, review_deadline
+from integrations.tls import shared_context
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,9 @@ async def _matches(file: Json) -> bool:
     answer = None
     for wait in FETCH_RETRIES:
         try:
-            async with httpx2.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True) as http:
+            async with httpx2.AsyncClient(
+                timeout=FETCH_TIMEOUT, follow_redirects=True, verify=shared_context()
+            ) as http:
                 answer = await http.get(file["url"])
         except httpx2.HTTPError as exc:
             log.info("file %s unreachable: %s", file["url"], exc)

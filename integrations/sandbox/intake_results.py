@@ -22,6 +22,7 @@ from integrations.sandbox.intake_models import ApplicationRecord, ItemRecord, Js
 from integrations.sandbox.intake_store import IntakeStore
 from integrations.sandbox.intake_time import iso, now
 from integrations.sandbox.license_authorities import DEFAULT_ISSUERS
+from integrations.tls import shared_context
 from portal.catalog.loader import Catalog
 from portal.catalog.schema import FieldType, Item, ItemType
 from portal.forms import divisions
@@ -58,7 +59,7 @@ async def issue_license(store: IntakeStore, application: ApplicationRecord, conf
     wait = 0.5
     while True:
         try:
-            async with httpx2.AsyncClient(timeout=15) as http:
+            async with httpx2.AsyncClient(timeout=15, verify=shared_context()) as http:
                 answer = await http.post(
                     f"{store.licenses_api}/licenses",
                     json=body,

@@ -94,6 +94,9 @@ class SmsStore:
     messages: list[SmsMessage] = field(default_factory=list)
     outage: bool = False
     throttled: bool = False
+    # out_id → message: a replay is found without reading every text sent (a load run sends
+    # thousands).
+    _by_out_id: dict[str, SmsMessage] = field(default_factory=dict, repr=False)
 
     def send(self, request: SmsRequest) -> tuple[SmsMessage, bool]:
         """The message for ``request`` and whether it is new (False: ``out_id`` replayed)."""
@@ -107,6 +110,7 @@ class SmsStore:
         sent_at = datetime.fromtimestamp(self.clock(), _BEIJING)
         message = SmsMessage(secrets.token_hex(10), request, text, sent_at)
         self.messages.append(message)
+        self._by_out_id[request.out_id] = message
         return message, True
 
     def render(self, request: SmsRequest) -> str:
@@ -122,7 +126,11 @@ class SmsStore:
         return f"【{request.sign_name}】{body}"
 
     def by_out_id(self, out_id: str) -> SmsMessage | None:
-        return next((m for m in self.messages if m.request.out_id == out_id), None)
+        return self._by_out_id.get(out_id)
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self._by_out_id.clear()
 
 
 def _check_params(expected: set[str], params: Mapping[str, str]) -> None:

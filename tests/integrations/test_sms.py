@@ -42,9 +42,9 @@ def served() -> Iterator[Gateway]:
 
 @pytest.fixture
 def gateway(served: Gateway) -> Iterator[Gateway]:
-    served.store.messages.clear()
+    served.store.clear()
     yield served
-    served.store.messages.clear()
+    served.store.clear()
     served.store.outage = served.store.throttled = False
 
 
