@@ -25,6 +25,7 @@ class CatalogService:
         self.total = total_effect(self.effects.values())
         self.index = SearchIndex(catalog)
         self._by_popularity = sorted(catalog.things.values(), key=lambda t: (-t.popularity, t.code))
+        self._groups: dict[Audience, list[ThemeGroup]] = {}
 
     def get(self, code: str) -> OneThing | None:
         return self.catalog.things.get(code)
@@ -36,6 +37,13 @@ class CatalogService:
         return self.things(audience)[:limit]
 
     def theme_groups(self, audience: Audience) -> list[ThemeGroup]:
+        """The home page's groups: worked out once per audience (the catalog does not change
+        while the process runs; every home page asked again)."""
+        if audience not in self._groups:
+            self._groups[audience] = self._theme_groups(audience)
+        return self._groups[audience]
+
+    def _theme_groups(self, audience: Audience) -> list[ThemeGroup]:
         groups = []
         for theme in self.catalog.themes.values():
             if theme.audience != audience:
