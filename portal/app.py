@@ -38,7 +38,7 @@ from portal.assist.hub import make_hub
 from portal.catalog import routes as catalog_routes
 from portal.catalog.loader import Catalog, load_catalog
 from portal.catalog.services import CatalogService
-from portal.db import for_reads, make_engine, make_sessionmaker
+from portal.db import make_engine, make_sessionmaker
 from portal.db_errors import database_unavailable
 from portal.notifications import routes as notifications_routes
 from portal.preferences import routes as preferences_routes
@@ -199,7 +199,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.catalog = catalog
     app.state.engine = engine
-    app.state.reader = for_reads(engine)
     app.state.sessionmaker = sessionmaker
     app.state.templates = templates
     app.state.metrics = metrics

@@ -58,18 +58,6 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     return engine
 
 
-def for_reads(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, for a connection that only reads (or writes one row at a time, each its
-    own commit). On PostgreSQL its statements run in autocommit: no ``BEGIN`` before the first
-    and no ``ROLLBACK`` when the connection goes back to the pool, two round trips of the
-    three a session read made (a tenth of a signed-in page's CPU, docs/performance.md).
-    SQLite is left as it is: there setting the isolation level is itself a trip to the
-    driver's thread."""
-    if engine.dialect.name == "sqlite":
-        return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 def _closed_is_stale(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Instead of ``pool_pre_ping`` (BEGIN, ``;``, ROLLBACK: three round trips on every
     checkout, 3-10% of a web process under load): a restarted or failed-over server closes its

@@ -51,7 +51,7 @@ async def application_page(request: Request) -> Response:
     """Two Core statements (progress_read); the htmx poll reads only what its part shows."""
     actor = require_actor(request)
     poll = bool(request.headers.get("hx-request"))
-    async with appstate.reader(request).connect() as db:
+    async with appstate.engine(request).connect() as db:
         application = await progress_read.application_for(
             db, request.path_params["application"], actor
         )

@@ -34,10 +34,9 @@ def database(request: HTTPConnection) -> async_sessionmaker[Any]:
     return value
 
 
-def reader(request: HTTPConnection) -> AsyncEngine:
-    """For Core reads on a bare connection on hot pages (autocommit on PostgreSQL:
-    ``portal.db.for_reads``)."""
-    value: AsyncEngine = request.app.state.reader
+def engine(request: HTTPConnection) -> AsyncEngine:
+    """For Core reads on a bare connection (no ORM session) on hot pages."""
+    value: AsyncEngine = request.app.state.engine
     return value
 
 

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.crypto import PersonalDataCipher
 from portal import clock
-from portal.db import Base, for_reads
+from portal.db import Base
 from portal.web.cookies import cookie_name, request_cookie, set_cookie
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -161,7 +161,6 @@ class SessionMiddleware:
         self.app = app
         self.cipher = cipher
         self.engine: AsyncEngine = sessionmaker.kw["bind"]
-        self.reader = for_reads(self.engine)
         self.https = https
         self.cookie = cookie_name("session", https)
         self.idle = idle
@@ -210,7 +209,7 @@ class SessionMiddleware:
     async def _load(self, token: str, scope: Scope) -> tuple[_Stored | None, SessionData]:
         """The row and its data, then every loader's read, on one connection."""
         token_hash = _hash(token)
-        async with self.reader.connect() as db:
+        async with self.engine.connect() as db:
             found = (await db.execute(self.read, {"token_hash": token_hash})).first()
             row = None if found is None else _Stored(token_hash, *found[:3])
             now = clock.now()
