@@ -3,7 +3,8 @@
 accepting them and each waited for a database connection until the pool's timeout, 10 s of a
 blank screen before the same 503 (docs/load.md); a load balancer retries a quick 503 on
 another process. ``/healthz`` and ``/metrics`` are never shed: a busy process is alive, and
-its metrics are what shows it is busy.
+its metrics are what shows it is busy; nor are ``/static/`` files, which need no database and
+without which the 503 page itself would arrive without its stylesheet.
 
 The count is this process's own: it measures this process's capacity, so nothing is shared.
 """
@@ -17,6 +18,7 @@ from portal.web.metrics import Metrics
 from portal.web.unavailable import Render
 
 NEVER_SHED = frozenset({"/healthz", "/metrics"})
+NEVER_SHED_UNDER = "/static/"
 
 
 class ConcurrencyLimitMiddleware:
@@ -28,7 +30,13 @@ class ConcurrencyLimitMiddleware:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.limit or scope["path"] in NEVER_SHED:
+        path = scope["path"]
+        if (
+            scope["type"] != "http"
+            or not self.limit
+            or path in NEVER_SHED
+            or path.startswith(NEVER_SHED_UNDER)
+        ):
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:

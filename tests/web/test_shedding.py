@@ -1,6 +1,6 @@
 """A process with its limit of requests in flight answers the next one 503 at once, in the
-person's language with Retry-After, and serves again as soon as one finishes; health and
-metrics are never shed."""
+person's language with Retry-After, and serves again as soon as one finishes; health, metrics
+and static files are never shed."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from portal.app import create_app
 from portal.settings import Settings
+from portal.templating import static_url
 
 
 def _portal(settings: Settings, limit: int) -> Starlette:
@@ -50,14 +51,15 @@ def test_the_request_past_the_limit_is_answered_503_at_once_in_the_persons_langu
     settings: Settings,
 ) -> None:
     app = _portal(settings, limit=1)
-    shed, health, metrics, after = asyncio.run(
-        _while_one_is_in_flight(app, "/", "/healthz", "/metrics")
+    stylesheet = static_url("css/portal.css")
+    shed, health, metrics, css, after = asyncio.run(
+        _while_one_is_in_flight(app, "/", "/healthz", "/metrics", stylesheet)
     )
     assert shed.status_code == 503
     assert shed.headers["retry-after"] == "5"
     assert "Many people are using the service right now" in shed.text
     assert "go back to the previous page and submit it again" in shed.text
-    assert health.status_code == 200 and metrics.status_code == 200
+    assert health.status_code == metrics.status_code == css.status_code == 200
     assert "portal_http_requests_shed_total 1.0" in metrics.text
     assert after.status_code == 200  # the place is free again
 
