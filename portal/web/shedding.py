@@ -30,12 +30,11 @@ class ConcurrencyLimitMiddleware:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"]
         if (
             scope["type"] != "http"
             or not self.limit
-            or path in NEVER_SHED
-            or path.startswith(NEVER_SHED_UNDER)
+            or scope["path"] in NEVER_SHED
+            or scope["path"].startswith(NEVER_SHED_UNDER)
         ):
             await self.app(scope, receive, send)
             return

@@ -177,20 +177,28 @@ def _event(rating_id: str, kinds: list[str], state: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("seed", [5, 6])
-def test_follow_up_webhooks_shuffled_and_repeated_show_in_order(
-    client: TestClient, app: Starlette, seed: int
-) -> None:
+KINDS = ["verified", "rectification_planned", "rectified"]  # the follow-up steps, in order
+STATES = ["verified", "rectifying", "rectified"]  # the rating's state after each
+
+
+def _rated_badly(client: TestClient, app: Starlette) -> tuple[str, Rating]:
+    """李娜 rates the birth certificate of a new application of hers 1 (very dissatisfied)."""
     sign_in(client, "li-na", "L3")
     public_id = application(client, app, person_id(client, app, "li-na"))
     path = f"/applications/{public_id}/items/birth_certificate/rate"
     token = csrf_token_from(client.get(path).text)
     client.post(path, data={"csrf_token": token, "level": "1", "reasons": "slow"})
     [rating] = ratings_of(client, app, public_id)
-    kinds = ["verified", "rectification_planned", "rectified"]
-    states = ["verified", "rectifying", "rectified"]
+    return public_id, rating
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_follow_up_webhooks_shuffled_and_repeated_show_in_order(
+    client: TestClient, app: Starlette, seed: int
+) -> None:
+    public_id, rating = _rated_badly(client, app)
     events = [
-        (f"rating.{kinds[n]}", _event(rating.public_id, kinds[: n + 1], states[n]))
+        (f"rating.{KINDS[n]}", _event(rating.public_id, KINDS[: n + 1], STATES[n]))
         for n in range(3)
     ]
     events = [*events, events[1]]
@@ -260,15 +268,8 @@ def test_an_older_snapshot_applied_after_a_newer_one_from_a_stale_read_changes_n
     # SQLite ignores FOR UPDATE: two events applied at once both read the old sequence. The one
     # that writes last must not put its older snapshot over the newer one (test_live.py lost a
     # "rectified" this way: the platform at 3, the portal back at 2).
-    sign_in(client, "li-na", "L3")
-    public_id = application(client, app, person_id(client, app, "li-na"))
-    path = f"/applications/{public_id}/items/birth_certificate/rate"
-    token = csrf_token_from(client.get(path).text)
-    client.post(path, data={"csrf_token": token, "level": "1", "reasons": "slow"})
-    [rating] = ratings_of(client, app, public_id)
-    kinds = ["verified", "rectification_planned", "rectified"]
-    states = ["verified", "rectifying", "rectified"]
-    rectifying, rectified = (_event(rating.public_id, kinds[:n], states[n - 1]) for n in (2, 3))
+    public_id, rating = _rated_badly(client, app)
+    rectifying, rectified = (_event(rating.public_id, KINDS[:n], STATES[n - 1]) for n in (2, 3))
 
     async def stale_then_newer() -> bool:
         async with app.state.sessionmaker() as slow, app.state.sessionmaker() as quick:
