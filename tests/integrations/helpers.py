@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import random
 import re
 import secrets
 import socket
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -36,10 +38,34 @@ WECHAT_SECRET = "wechat-test-secret"
 API_KEY = "sandbox-api-key"  # create_sandbox_app's default, which the conftest uses
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A port nothing listens on, drawn from below the kernel's ephemeral range.
+
+    A port the kernel hands out for ``bind(0)`` is ephemeral: between this call and the server's
+    own bind, any outgoing connection may take it as its local port (CI saw a subprocess fail
+    with "address already in use" under the fault test's load). Ports below the range are never
+    given to outgoing connections."""
+    high = _ephemeral_low()
+    while True:
+        port = random.randrange(max(1024, high - 12000), high)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
         return port
 
 
