@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.types import Scope
 
 from auth.models import AgentAuthorization, Enterprise, EnterpriseRole, Person
 from portal import clock
-from portal.web.sessions import Loader, SessionData
+from portal.web.sessions import Connect, Loader, SessionData
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ _PERSON = (Person.id, Person.name, Person.roles)
 
 
 async def load_actor(
-    db: AsyncConnection | None,
+    connect: Connect | None,
     scope: Scope,
     session: SessionData,
     joined: Sequence[Any] | None,
@@ -119,13 +119,14 @@ async def load_actor(
     or a deleted person, costs one more read."""
     state = scope.setdefault("state", {})
     state["actor"] = None
-    if db is None or "person_id" not in session:
+    if connect is None or "person_id" not in session:
         return
     person = joined if joined is not None and joined[0] == session["person_id"] else None
     if person is None:
-        person = (
-            await db.execute(select(*_PERSON).where(Person.id == session["person_id"]))
-        ).first()
+        async with connect() as db:
+            person = (
+                await db.execute(select(*_PERSON).where(Person.id == session["person_id"]))
+            ).first()
     if person is None:  # deleted account data
         session.clear()
         return
@@ -133,7 +134,7 @@ async def load_actor(
     chosen = session.get("acting_for", "person:" + str(person_id))
     if chosen.startswith("enterprise:"):
         # Rare and read more: acting for an enterprise re-checks the role or grant each time.
-        async with AsyncSession(bind=db) as orm:
+        async with connect() as db, AsyncSession(bind=db) as orm:
             options = await capacities_of(orm, person_id, name)
     else:
         options = [Capacity(Subject("person", person_id, name), "self")]

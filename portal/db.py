@@ -30,7 +30,10 @@ class Base(DeclarativeBase):
 POOL_TIMEOUT_SECONDS = 10
 
 
-# Connections a PostgreSQL pool opens beyond its size under a burst, closed again on return.
+# Connections a pool opens beyond its size under a burst, and then keeps. SQLAlchemy's own
+# overflow closes them again on return: under a steady load past the pool's size that meant a
+# new PostgreSQL connection (a server process, the driver's type set-up) for every few
+# requests, 83-90 per 1,000 signed-in pages at 64 in flight (docs/performance.md).
 MAX_OVERFLOW = 10
 
 
@@ -38,16 +41,12 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if pool_size == 0:
         kwargs["poolclass"] = NullPool
-    elif url.startswith("sqlite") and ":memory:" not in url:  # (memory: one static connection)
-        # The same 15 at most, all kept: an aiosqlite connection is a thread of this process,
-        # and opening one per request beyond the fifth (start a thread, open the file, three
-        # PRAGMAs) was 8% of a loaded worker's samples on the progress page.
+    elif ":memory:" not in url:  # (SQLite in memory: one static connection)
+        # The same 15 at most, all kept once opened. (On SQLite an aiosqlite connection is a
+        # thread of this process, and opening one per request beyond the fifth was 8% of a
+        # loaded worker's samples on the progress page.)
         kwargs["pool_size"] = pool_size + MAX_OVERFLOW
         kwargs["max_overflow"] = 0
-        kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
-    elif not url.startswith("sqlite"):
-        kwargs["pool_size"] = pool_size
-        kwargs["max_overflow"] = MAX_OVERFLOW
         kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):

@@ -31,9 +31,8 @@ class Settings:
         default=DEFAULT_DATABASE_URL,
     )
     database_pool_size: int = _doc(
-        "connections kept per process (PostgreSQL opens up to 10 more under a burst and "
-        "closes them again; SQLite keeps those 10 too); 0 disables pooling (behind PgBouncer, "
-        "or tests that run several event loops)",
+        "connections kept per process; up to 10 more are opened under a burst, and kept; "
+        "0 disables pooling (behind PgBouncer, or tests that run several event loops)",
         default=5,
     )
     max_requests_in_flight: int = _doc(

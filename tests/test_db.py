@@ -35,3 +35,20 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(database_url: st
 
     before, after = asyncio.run(scenario())
     assert before and after and after != before
+
+
+def test_connections_opened_under_a_burst_are_kept(database_url: str) -> None:
+    """SQLAlchemy's overflow would close them on return: under a steady load past the pool's
+    size, a new connection every few requests."""
+
+    async def scenario() -> tuple[int, int]:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as a, engine.connect() as b, engine.connect() as c:
+                for connection in (a, b, c):
+                    await connection.execute(text("SELECT 1"))
+            return engine.sync_engine.pool.checkedin(), engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(scenario()) == (3, 0)

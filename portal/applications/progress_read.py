@@ -1,7 +1,7 @@
-"""The application page's reads in plain SQL (Core, no ORM session): the application in one
-statement, then — only when the actor may see it — its items, timeline, reminders sent,
-pending outbox topics and this person's ratings in a second one (a ``UNION ALL`` of one row
-shape). The sealed form values and delivery address are never read; the htmx poll skips the
+"""The application page's reads in plain SQL (Core, no ORM session, sent by db_reads): the
+application in one statement, then — only when the actor may see it — its items, timeline,
+reminders sent, pending outbox topics and this person's ratings in a second one (a
+``UNION ALL`` of one row shape). The sealed form values and delivery address are never read; the htmx poll skips the
 timeline and reminders, which only the whole page shows."""
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Select
 
 from auth.actor import Actor
 from portal.applications import services
 from portal.applications.models import Application, ApplicationEvent, ApplicationItem, OutboxMessage
+from portal.db_reads import Reader
 from portal.notifications.models import Notification
 from portal.ratings.models import Rating
 
@@ -204,11 +204,9 @@ def _children(*, whole: bool) -> Any:
 _WHOLE, _LIVE = _children(whole=True), _children(whole=False)
 
 
-async def application_for(
-    db: AsyncConnection, public_id: str, actor: Actor
-) -> ApplicationRow | None:
+async def application_for(db: Reader, public_id: str, actor: Actor) -> ApplicationRow | None:
     """The application if the actor may see it (services.may_access), else None."""
-    found = (await db.execute(_APPLICATION, {"public_id": public_id})).first()
+    found = await db.first(_APPLICATION, {"public_id": public_id})
     if found is None:
         return None
     application = ApplicationRow(*found)
@@ -216,11 +214,11 @@ async def application_for(
 
 
 async def children(
-    db: AsyncConnection, application_id: int, person_id: int, *, whole: bool = True
+    db: Reader, application_id: int, person_id: int, *, whole: bool = True
 ) -> Children:
     """``whole=False`` (the htmx poll of the live part): no timeline, no reminders."""
     statement = _WHOLE if whole else _LIVE
-    rows = (await db.execute(statement, {"application": application_id, "person": person_id})).all()
+    rows = await db.all(statement, {"application": application_id, "person": person_id})
     return _sorted(rows)
 
 

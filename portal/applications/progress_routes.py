@@ -17,6 +17,7 @@ from auth.guards import require_actor
 from portal.applications import aftercare, lookup, package, progress_read, uploads
 from portal.applications.models import Application, Upload
 from portal.catalog.schema import OneThing
+from portal.db_reads import reading
 from portal.forms.validation import read_fields
 from portal.ratings import view as ratings_view
 from portal.web import appstate
@@ -51,7 +52,7 @@ async def application_page(request: Request) -> Response:
     """Two Core statements (progress_read); the htmx poll reads only what its part shows."""
     actor = require_actor(request)
     poll = bool(request.headers.get("hx-request"))
-    async with appstate.engine(request).connect() as db:
+    async with reading(appstate.engine(request)) as db:
         application = await progress_read.application_for(
             db, request.path_params["application"], actor
         )

@@ -15,6 +15,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from auth.crypto import PersonalDataCipher
 from portal import clock
 from portal.db import Base
+from portal.db_reads import reading
 from portal.web.cookies import cookie_name, request_cookie, set_cookie
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -105,20 +107,21 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+Connect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+
+
 @dataclass(frozen=True)
 class Loader:
-    """A read made with the session row before the app runs (the signed-in actor): one
-    connection checkout and no ORM per request.
+    """A read made with the session row before the app runs (the signed-in actor): no
+    statement of its own and no ORM per request.
 
     ``columns`` of ``joined`` (a table outer-joined on its ``id`` = the session's person) come
-    back in the session row's statement; ``load`` gets them (None without a row), the
-    connection (None when the session holds nothing) for any further read, the scope and the
-    session.
+    back in the session row's statement; ``load`` gets them (None without a row), a way to
+    open a connection (None when the session holds nothing) for any further read, the scope
+    and the session.
     """
 
-    load: Callable[
-        [AsyncConnection | None, Scope, SessionData, Sequence[Any] | None], Awaitable[None]
-    ]
+    load: Callable[[Connect | None, Scope, SessionData, Sequence[Any] | None], Awaitable[None]]
     joined: FromClause | None = None
     columns: tuple[ColumnElement[Any], ...] = ()
 
@@ -207,29 +210,29 @@ class SessionMiddleware:
         return data
 
     async def _load(self, token: str, scope: Scope) -> tuple[_Stored | None, SessionData]:
-        """The row and its data, then every loader's read, on one connection."""
+        """The row and its data (one read: db_reads), then every loader's."""
         token_hash = _hash(token)
-        async with self.engine.connect() as db:
-            found = (await db.execute(self.read, {"token_hash": token_hash})).first()
-            row = None if found is None else _Stored(token_hash, *found[:3])
-            now = clock.now()
-            if row is not None and (
-                now - clock.aware(row.last_seen_at) > self.idle
-                or now - clock.aware(row.created_at) > self.lifetime
-            ):
-                await db.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
-                await db.commit()
-                row = None
-            session = SessionData(self._open(row.data) if row else {})
-            session.modified = False
-            scope["session"] = session
-            at = 3
-            for loader in self.loaders:
-                joined = None
-                if row is not None and found is not None and loader.columns:
-                    joined = found[at : at + len(loader.columns)]
-                at += len(loader.columns)
-                await loader.load(db if session else None, scope, session, joined)
+        async with reading(self.engine) as db:
+            found = await db.first(self.read, {"token_hash": token_hash})
+        row = None if found is None else _Stored(token_hash, *found[:3])
+        now = clock.now()
+        if row is not None and (
+            now - clock.aware(row.last_seen_at) > self.idle
+            or now - clock.aware(row.created_at) > self.lifetime
+        ):
+            async with self.engine.begin() as write:
+                await write.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+            row = None
+        session = SessionData(self._open(row.data) if row else {})
+        session.modified = False
+        scope["session"] = session
+        at = 3
+        for loader in self.loaders:
+            joined = None
+            if row is not None and found is not None and loader.columns:
+                joined = found[at : at + len(loader.columns)]
+            at += len(loader.columns)
+            await loader.load(self.engine.connect if session else None, scope, session, joined)
         return row, session
 
     async def _save(

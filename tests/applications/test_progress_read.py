@@ -15,9 +15,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from auth.actor import Actor, Subject
-from portal import clock
+from portal import clock, db_reads
 from portal.applications import aftercare, progress_read
 from portal.applications.models import Application, ApplicationEvent, OutboxMessage
+from portal.db_reads import reading
 from portal.notifications.models import Notification
 from portal.ratings import view as ratings_view
 from portal.ratings.models import Rating
@@ -178,7 +179,7 @@ def test_the_same_context_as_the_orm_reads(
             )
 
     async def core() -> dict[str, Any]:
-        async with app.state.engine.connect() as db:
+        async with reading(app.state.engine) as db:
             found = await progress_read.application_for(db, public_id, actor)
             assert found is not None
             rows = await progress_read.children(db, found.id, owner)
@@ -200,7 +201,7 @@ def test_only_who_may_see_it_reads_it(client: TestClient, app: Starlette) -> Non
     public_id = application(client, app, owner)
 
     async def read(actor: Actor) -> bool:
-        async with app.state.engine.connect() as db:
+        async with reading(app.state.engine) as db:
             return await progress_read.application_for(db, public_id, actor) is not None
 
     def sees(actor: Actor) -> bool:
@@ -230,12 +231,20 @@ def test_only_who_may_see_it_reads_it(client: TestClient, app: Starlette) -> Non
 
 
 @pytest.fixture
-def statements(app: Starlette) -> Iterator[list[str]]:
+def statements(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement sent, through SQLAlchemy or (PostgreSQL's reads) db_reads."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
+    sent = db_reads._DriverReader.all
+
+    async def read(reader: Any, statement: Any, params: Any) -> Any:
+        seen.append(str(statement.compile(dialect=reader.dialect)))
+        return await sent(reader, statement, params)
+
+    monkeypatch.setattr(db_reads._DriverReader, "all", read)
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     yield seen
