@@ -184,6 +184,15 @@ def _stat(pid: int) -> tuple[int, str, float] | None:
     return int(rest[1]), name, (int(rest[11]) + int(rest[12])) / CLK_TCK
 
 
+def _reaped(pid: int) -> float:
+    """CPU seconds of the process's children that have exited (only the server has any)."""
+    try:
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(rest[13]) + int(rest[14])) / CLK_TCK
+
+
 def cpu_snapshot(roots: dict[str, int]) -> dict[str, float]:
     """CPU seconds used so far by each named process tree, all `postgres` processes, and this
     process; plus the machine's busy and total seconds (all cores)."""
@@ -207,10 +216,12 @@ def cpu_snapshot(roots: dict[str, int]) -> dict[str, float]:
     out = {name: tree(pid) for name, pid in roots.items()}
     # PostgreSQL backends show their database in the process title ("postgres: user db …");
     # the server's shared processes (WAL writer, checkpointer …) count as ours too.
+    # A backend that has exited (a connection closed) counts in the server's reaped children
+    # ("cutime"): of any database, so measure with nothing else using the server.
     out["postgres"] = 0.0
     for pid, (_, name, cpu) in procs.items():
         if name == "postgres" and _is_ours_postgres(pid):
-            out["postgres"] += cpu
+            out["postgres"] += cpu + _reaped(pid)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out["client"] = usage.ru_utime + usage.ru_stime
     busy, total = machine_ticks()

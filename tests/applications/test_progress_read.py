@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from auth.actor import Actor, Subject
-from portal import clock, db_reads
+from portal import clock
 from portal.applications import aftercare, progress_read
 from portal.applications.models import Application, ApplicationEvent, OutboxMessage
 from portal.db_reads import reading
@@ -24,6 +24,7 @@ from portal.ratings import view as ratings_view
 from portal.ratings.models import Rating
 from tests.auth.helpers import sign_in
 from tests.ratings.helpers import application, person_id, run, stranger
+from tests.statements import recorded
 
 SUPPLEMENT = {"notice_id": "n1", "kind": "supplement", "status": "open", "summary": "补一张照片"}
 
@@ -232,23 +233,8 @@ def test_only_who_may_see_it_reads_it(client: TestClient, app: Starlette) -> Non
 
 @pytest.fixture
 def statements(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every statement sent, through SQLAlchemy or (PostgreSQL's reads) db_reads."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    sent = db_reads._DriverReader.all
-
-    async def read(reader: Any, statement: Any, params: Any) -> Any:
-        seen.append(str(statement.compile(dialect=reader.dialect)))
-        return await sent(reader, statement, params)
-
-    monkeypatch.setattr(db_reads._DriverReader, "all", read)
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    with recorded(app.state.engine, monkeypatch) as seen:
+        yield seen
 
 
 def test_the_page_reads_in_two_statements_and_the_poll_less(

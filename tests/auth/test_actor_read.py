@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal.web.sessions import WebSession
 from tests.auth.helpers import sign_in
+from tests.statements import recorded
 
 ACCOUNT_LINK = 'class="account account--name"'
 
 
 @pytest.fixture
-def statements(app: Starlette) -> Iterator[list[str]]:
+def statements(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every SQL statement about sessions or people while the test runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "web_sessions" in statement or "people" in statement:
-            seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    with recorded(
+        app.state.engine, monkeypatch, lambda s: "web_sessions" in s or "people" in s
+    ) as seen:
+        yield seen
 
 
 def test_a_signed_in_page_costs_one_read(client: TestClient, statements: list[str]) -> None:
