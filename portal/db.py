@@ -8,7 +8,7 @@ from sqlalchemy import MetaData, NullPool, event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from portal.db_sqlite import use_utc_datetimes
+from portal.db_sqlite import honour_locking_reads, use_utc_datetimes
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -52,6 +52,7 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         use_utc_datetimes(engine.dialect)
+        honour_locking_reads(engine.sync_engine)
     else:
         event.listen(engine.sync_engine.pool, "checkout", _closed_is_stale)
     return engine

@@ -1,4 +1,6 @@
-"""SQLite keeps no time zone: make timezone-aware columns mean the same instant there as on
+"""SQLite made to keep two promises PostgreSQL keeps: a time with its zone, and a locking read.
+
+SQLite keeps no time zone: make timezone-aware columns mean the same instant there as on
 PostgreSQL.
 
 SQLite stores a datetime as its clock time and drops the offset, so a ``+08:00`` deadline from
@@ -13,8 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects.sqlite import DATETIME
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import DateTime
 
 
@@ -46,3 +49,25 @@ class UtcDATETIME(DATETIME):
 def use_utc_datetimes(dialect: Dialect) -> None:
     """Adapt DateTime columns of this dialect instance (not the class) to ``UtcDATETIME``."""
     dialect.colspecs = {**dialect.colspecs, DateTime: UtcDATETIME}
+
+
+def honour_locking_reads(engine: Engine) -> None:
+    """SQLite drops ``FOR UPDATE``, and its driver opens a transaction only at the first write:
+    two writers that read a row, decide and write (the sequence rule for the platform's
+    snapshots) both read the old row, and the one that commits last wins, older or not. The
+    faults' intake outage caught an item going back to an older state this way. Here a locking
+    read first takes the database's write lock (``BEGIN IMMEDIATE``), so such writers take
+    turns, as PostgreSQL's row locks make them."""
+
+    @event.listens_for(engine, "before_execute")
+    def _lock(connection: Connection, statement: Any, *_args: Any) -> None:
+        if getattr(statement, "_for_update_arg", None) is None:
+            return
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except Exception as exc:
+            if "within a transaction" not in str(exc):
+                raise  # (already in one: a write came first and holds the lock)
+        finally:
+            cursor.close()

@@ -49,3 +49,42 @@ def test_an_offset_time_is_the_same_instant_when_read_back(tmp_path: Path) -> No
     assert aware == due and aware.tzinfo is not None  # type: ignore[union-attr]
     assert naive == datetime(2026, 1, 1, 9)  # a naive column stays naive
     assert due_before == [(1,)] and due_after == []  # compared as instants in queries too
+
+
+COUNTER = Table(
+    "counters",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sequence", Integer),
+)
+
+
+def test_a_locking_read_waits_for_the_writer_before_it(tmp_path: Path) -> None:
+    """Two read-decide-write transactions (the sequence rule) take turns: the second reads
+    what the first wrote, not the row as it was."""
+
+    async def run() -> tuple[bool, int]:
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'lock.sqlite3'}")
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(COUNTER.metadata.create_all)
+                await connection.execute(COUNTER.insert().values(id=1, sequence=2))
+            locking = select(COUNTER.c.sequence).where(COUNTER.c.id == 1).with_for_update()
+            async with engine.connect() as first, engine.connect() as second:
+                assert await first.scalar(locking) == 2
+
+                async def then() -> int:
+                    seen = int(await second.scalar(locking) or 0)
+                    await second.rollback()
+                    return seen
+
+                waiting = asyncio.create_task(then())
+                await asyncio.sleep(0.5)
+                waited = not waiting.done()
+                await first.execute(COUNTER.update().values(sequence=3))
+                await first.commit()
+                return waited, await waiting
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(run()) == (True, 3)

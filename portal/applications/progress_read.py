@@ -1,8 +1,8 @@
 """The application page's reads in plain SQL (Core, no ORM session, sent by db_reads): the
 application in one statement, then — only when the actor may see it — its items, timeline,
 reminders sent, pending outbox topics and this person's ratings in a second one (a
-``UNION ALL`` of one row shape). The sealed form values and delivery address are never read; the htmx poll skips the
-timeline and reminders, which only the whole page shows."""
+``UNION ALL`` of one row shape). The sealed form values and delivery address are never read;
+the htmx poll skips the timeline and reminders, which only the whole page shows."""
 
 from __future__ import annotations
 
