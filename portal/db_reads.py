@@ -46,11 +46,13 @@ class _Compiled:
     results: tuple[Processor, ...] | None = None
 
 
-_COMPILED: dict[tuple[int, str], _Compiled] = {}
+# Keyed by the statement itself (by identity), which the entry keeps alive: an id alone could
+# be reused by a later statement once the first was collected.
+_COMPILED: dict[tuple[Statement, str], _Compiled] = {}
 
 
 def _compile(statement: Statement, dialect: Dialect) -> _Compiled:
-    key = (id(statement), dialect.name)
+    key = (statement, dialect.name)
     found = _COMPILED.get(key)
     if found is not None:
         return found
