@@ -1,10 +1,10 @@
 """The reads every signed-in page makes (the session row, the application page's two
 statements), sent on PostgreSQL straight to the driver through the engine's own pool.
 
-Through SQLAlchemy each such read costs about 0.6 ms of CPU at 64 requests in flight, the
-driver's own share of it about 0.25 ms: the rest is the ``BEGIN`` and ``ROLLBACK`` round trips
-around a lone ``SELECT`` and the execution machinery (greenlet hops, result objects). That was
-a sixth to a quarter of a signed-in page (docs/performance.md, "Fourth round").
+Through SQLAlchemy a session read cost 1.16 ms of CPU (this process and PostgreSQL) at 64 in
+flight, through the driver 0.48 ms (``bench/session_read.py``): the difference is the
+``BEGIN`` and ``ROLLBACK`` round trips around a lone ``SELECT`` and the execution machinery
+(greenlet hops, result objects). docs/performance.md, "Fourth round".
 
 A statement is compiled once by SQLAlchemy for the engine's dialect; each call binds its
 parameters with the types' own bind processors and runs the result through the types' own
