@@ -105,16 +105,16 @@ class _DriverReader(Reader):
             args.append(bind(value) if bind is not None else value)
         try:
             records = await self.driver.fetch(compiled.sql, *args)
+            if compiled.results is None:
+                described = (await self.driver.prepare(compiled.sql)).get_attributes()
+                compiled.results = tuple(
+                    kind.result_processor(self.dialect, column.type.oid)
+                    for kind, column in zip(compiled.types, described, strict=True)
+                )
         except BaseException as exc:
             if not isinstance(exc, Exception) or database_unavailable(exc):
                 self.failed = exc  # cancelled half-way, or the server went away
             raise
-        if compiled.results is None:
-            described = (await self.driver.prepare(compiled.sql)).get_attributes()
-            compiled.results = tuple(
-                kind.result_processor(self.dialect, column.type.oid)
-                for kind, column in zip(compiled.types, described, strict=True)
-            )
         results, row = compiled.results, compiled.row
         if not any(results):
             return [row._make(record) for record in records]
