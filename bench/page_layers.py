@@ -3,11 +3,13 @@ whole and with one group of middleware left out at a time, beside the ceiling
 (bench/page_ceiling.py), each driven by ASGI calls with 64 in flight (no HTTP, no uvicorn).
 
 Usage: `.venv/bin/python bench/page_layers.py [--db postgres|sqlite] [--requests 2000]
-[--rounds 3] [--without "CsrfMiddleware" ...] [--keep]`. The sandbox and one `portal serve` run as
-processes only to sign 李娜 in and submit her newborn one-thing; then every variant is built
-with `create_app()` from the same settings. Per variant and page: CPU µs per request of this
-process and of PostgreSQL (its backends for the bench database and its own processes), the
-median of the rounds, rounds interleaved. Results in `bench/results/page_layers.json`
+[--rounds 3] [--without "CsrfMiddleware" ...] [--freeze] [--keep]`. The sandbox and one
+`portal serve` run as processes only to sign 李娜 in and submit her newborn one-thing; then
+every variant is built with `create_app()` from the same settings. Per variant and page: CPU
+µs per request of this process and of PostgreSQL (its backends for the bench database and its
+own processes), the median of the rounds, rounds interleaved; and the garbage collector's
+share of it, with the count of full collections and the longest (`--freeze`: `gc.freeze()`
+first, as `portal serve`'s workers do once started). Results in `bench/results/page_layers.json`
 (with `--keep`, added to the runs already there).
 
 A page rendered without a middleware is not a page anyone would serve (no language, no
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -130,20 +133,33 @@ async def started(app: ASGIApp) -> None:
 async def measure(
     apps: dict[str, ASGIApp], paths: dict[str, str], session: str, requests: int, rounds: int
 ) -> dict[str, dict[str, dict[str, float]]]:
-    samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    samples: dict[tuple[str, str], list[tuple[float, float, float, int]]] = {}
     postgres = relay_throughput.PG_URL in os.environ["PORTAL_DATABASE_URL"]
-    for _ in range(rounds):
-        for page, path in paths.items():
-            for name, app in apps.items():
-                await drive(app, path, session, WARM_UP)
-                before, clock = cpu_snapshot({}), time.process_time()
-                await drive(app, path, session, requests)
-                used = time.process_time() - clock
-                after = cpu_snapshot({})
-                database = after["postgres"] - before["postgres"] if postgres else 0.0
-                samples.setdefault((page, name), []).append(
-                    (1e6 * used / requests, 1e6 * database / requests)
-                )
+    collector = Collections()
+    gc.callbacks.append(collector)
+    try:
+        for _ in range(rounds):
+            for page, path in paths.items():
+                for name, app in apps.items():
+                    collector.measuring = None
+                    await drive(app, path, session, WARM_UP)
+                    before, clock = cpu_snapshot({}), time.process_time()
+                    collector.reset()
+                    collector.measuring = (page, name)
+                    await drive(app, path, session, requests)
+                    used = time.process_time() - clock
+                    after = cpu_snapshot({})
+                    database = after["postgres"] - before["postgres"] if postgres else 0.0
+                    samples.setdefault((page, name), []).append(
+                        (
+                            1e6 * used / requests,
+                            1e6 * database / requests,
+                            1e6 * collector.seconds / requests,
+                            collector.full,
+                        )
+                    )
+    finally:
+        gc.callbacks.remove(collector)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for (page, name), found in samples.items():
         own = statistics.median(s[0] for s in found)
@@ -152,8 +168,38 @@ async def measure(
             "process_us": round(own),
             "postgres_us": round(database),
             "total_us": round(own + database),
+            "gc_us": round(statistics.median(s[2] for s in found), 1),
+            "full_collections": sum(s[3] for s in found),
+            "longest_full_collection_ms": round(
+                1000 * collector.longest_full.get((page, name), 0.0)
+            ),
         }
     return out
+
+
+class Collections:
+    """The garbage collector's time while a page is driven (a ``gc.callbacks`` entry)."""
+
+    def __init__(self) -> None:
+        self.longest_full: dict[tuple[str, str], float] = {}
+        self.measuring: tuple[str, str] | None = None  # (page, app); None while warming up
+        self.reset()
+
+    def reset(self) -> None:
+        self.seconds, self.full, self.began = 0.0, 0, 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.began = time.perf_counter()
+            return
+        took = time.perf_counter() - self.began
+        if self.measuring is None:
+            return
+        self.seconds += took
+        if info["generation"] == 2:
+            self.full += 1
+            longest = self.longest_full.get(self.measuring, 0.0)
+            self.longest_full[self.measuring] = max(longest, took)
 
 
 def build(variants: list[str], paths: dict[str, str], session: str) -> dict[str, ASGIApp]:
@@ -192,6 +238,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for app in apps.values():
                     if app is not apps["ceiling"]:
                         await started(app)
+                if args.freeze:  # as portal serve's workers do once started
+                    gc.collect()
+                    gc.freeze()
                 return await measure(apps, paths, session, args.requests, args.rounds)
 
             return asyncio.run(measured())
@@ -200,15 +249,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> Iterator[str]:
-    yield "| page | app | this process, µs | PostgreSQL, µs | total, µs | − whole portal, µs |"
-    yield "|---|---|---|---|---|---|"
+    yield (
+        "| page | app | this process, µs | PostgreSQL, µs | total, µs | − whole portal, µs "
+        "| garbage collector, µs | full collections (longest, ms) |"
+    )
+    yield "|---|---|---|---|---|---|---|---|"
     for page, found in results.items():
         whole = found["portal"]["total_us"]
         for name, figures in found.items():
             delta = "" if name in ("portal", "ceiling") else f"{figures['total_us'] - whole:+d}"
             yield (
                 f"| {page} | {name} | {figures['process_us']} | {figures['postgres_us']} "
-                f"| {figures['total_us']} | {delta} |"
+                f"| {figures['total_us']} | {delta} | {figures['gc_us']} "
+                f"| {figures['full_collections']} ({figures['longest_full_collection_ms']}) |"
             )
 
 
@@ -222,6 +275,9 @@ def main() -> int:
         action="append",
         default=[],
         help="middleware class names, comma-separated, left out of one variant (at most 3)",
+    )
+    parser.add_argument(
+        "--freeze", action="store_true", help="gc.freeze() once the apps have started"
     )
     parser.add_argument(
         "--keep", action="store_true", help="add this run to the results file's earlier runs"
@@ -239,6 +295,7 @@ def main() -> int:
             "db": args.db,
             "requests": args.requests,
             "rounds": args.rounds,
+            "freeze": args.freeze,
             "pages": results,
         }
     )

@@ -8,11 +8,13 @@ import sys
 import tempfile
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from portal.app import create_app
 from portal.catalog.loader import CatalogError, load_catalog
 from portal.db_migrate import upgrade
 from portal.settings import Settings
+from portal.web.gc_freeze import FreezeAfterStartup
 from portal.web.request_id import configure_logging
 
 
@@ -72,6 +74,6 @@ def serve_sandbox(host: str, port: int) -> int:
     return 0
 
 
-def app_factory():  # type: ignore[no-untyped-def]
+def app_factory() -> ASGIApp:
     configure_logging(Settings.from_env().log_level)
-    return create_app()
+    return FreezeAfterStartup(create_app())
