@@ -1,5 +1,5 @@
-"""The sandbox and one portal worker as processes on a fresh SQLite database, started as
-tests/load/run.py starts them, for the benches that drive the real pages step by step."""
+"""The sandbox and one portal worker as processes on a fresh database (SQLite unless asked),
+started as tests/load/run.py starts them, for the benches that drive the real pages."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from tests.load.run import LoadSetup  # (raised sign-in rate limits)
 
 @contextmanager
 def sandbox_and_portal(
-    prefix: str, port_base: int = 0, portal_env: dict[str, str] | None = None
+    prefix: str,
+    port_base: int = 0,
+    portal_env: dict[str, str] | None = None,
+    database: str = "sqlite",
 ) -> Iterator[tuple[LoadSetup, int]]:
     """Yields the setup (its URLs) and the web worker's pid, printed for py-spy."""
     with tempfile.TemporaryDirectory(prefix=prefix) as name:
         tmp = Path(name)
-        setup = LoadSetup(stack.fresh_database("sqlite", tmp), tmp)
+        setup = LoadSetup(stack.fresh_database(database, tmp), tmp)
         if port_base:
             setup.portal_port, setup.sandbox_port = port_base, port_base + 1
         (tmp / "uploads").mkdir(exist_ok=True)

@@ -26,7 +26,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,15 +39,10 @@ from starlette import applications
 from starlette.types import ASGIApp, Message
 
 from bench import relay_throughput
-from bench.page_throughput import port, submit_one
-from bench.relay_throughput import (
-    ROOT,
-    Processes,
-    Setup,
-    cpu_snapshot,
-    fresh_database,
-    wait_http,
-)
+from bench._stack import sandbox_and_portal
+from bench.page_throughput import submit_one
+from bench.relay_throughput import ROOT, cpu_snapshot
+from portal.web.gc_freeze import freeze_what_start_up_made
 
 RESULTS = ROOT / "bench" / "results" / "page_layers.json"
 IN_FLIGHT = 64
@@ -215,37 +209,21 @@ def build(variants: list[str], paths: dict[str, str], session: str) -> dict[str,
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="page-layers") as name:
-        tmp = Path(name)
-        setup = Setup(fresh_database(args.db, tmp), tmp, portal_port=port(), sandbox_port=port())
-        procs = Processes(tmp)
-        try:
-            setup.migrate()
-            sandbox = procs.start(
-                "sandbox", ["sandbox", "--port", str(setup.sandbox_port)], setup.env()
-            )
-            wait_http(f"{setup.sandbox}/idp/.well-known/openid-configuration", sandbox)
-            serve = ["serve", "--port", str(setup.portal_port)]
-            web = procs.start("web", serve, setup.portal_env())
-            wait_http(f"{setup.portal}/healthz", web, timeout=240)
-            progress, session = submit_one(setup.portal)
-            procs.stop(web)  # from here on only this process and the database work
-            os.environ.update(setup.portal_env())
-            paths = {"home": "/", "guide": "/things/newborn", "progress": progress}
-            apps = build(args.without, paths, session)
+    with sandbox_and_portal("page-layers-", database=args.db) as (setup, _):
+        progress, session = submit_one(setup.portal)
+        os.environ.update(setup.portal_env())
+        paths = {"home": "/", "guide": "/things/newborn", "progress": progress}
+        apps = build(args.without, paths, session)
 
-            async def measured() -> dict[str, Any]:
-                for app in apps.values():
-                    if app is not apps["ceiling"]:
-                        await started(app)
-                if args.freeze:  # as portal serve's workers do once started
-                    gc.collect()
-                    gc.freeze()
-                return await measure(apps, paths, session, args.requests, args.rounds)
+        async def measured() -> dict[str, Any]:
+            for app in apps.values():
+                if app is not apps["ceiling"]:
+                    await started(app)
+            if args.freeze:  # as portal serve's workers do once started
+                freeze_what_start_up_made()
+            return await measure(apps, paths, session, args.requests, args.rounds)
 
-            return asyncio.run(measured())
-        finally:
-            procs.stop_all()
+        return asyncio.run(measured())
 
 
 def table(results: dict[str, Any]) -> Iterator[str]:

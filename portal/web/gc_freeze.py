@@ -18,6 +18,11 @@ import gc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+def freeze_what_start_up_made() -> None:
+    gc.collect()  # what start-up left as garbage is freed, not frozen
+    gc.freeze()
+
+
 class FreezeAfterStartup:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,8 +34,7 @@ class FreezeAfterStartup:
 
         async def send_then_freeze(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
-                gc.collect()  # what start-up left as garbage is freed, not frozen
-                gc.freeze()
+                freeze_what_start_up_made()
             await send(message)
 
         await self.app(scope, receive, send_then_freeze)
