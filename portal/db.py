@@ -8,6 +8,7 @@ from sqlalchemy import MetaData, NullPool, event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+from portal.db_pool import FirstComeFirstServedPool
 from portal.db_sqlite import honour_locking_reads, use_utc_datetimes
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -45,6 +46,7 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
         # The same 15 at most, all kept once opened. (On SQLite an aiosqlite connection is a
         # thread of this process, and opening one per request beyond the fifth was 8% of a
         # loaded worker's samples on the progress page.)
+        kwargs["poolclass"] = FirstComeFirstServedPool
         kwargs["pool_size"] = pool_size + MAX_OVERFLOW
         kwargs["max_overflow"] = 0
         kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
