@@ -57,6 +57,7 @@ from bench.relay_throughput import (  # noqa: E402
     wait_http,
     wait_log,
 )
+from portal.settings import EVENT_LOOPS, Settings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "page_throughput.json"
 # Our own PostgreSQL database (dropped and recreated per run), never `test` or the relay's.
@@ -321,7 +322,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
         web = procs.start(
             "web",
             ["serve", "--port", str(setup.portal_port), "--workers", str(workers)],
-            setup.portal_env(),
+            setup.portal_env() | {"PORTAL_EVENT_LOOP": args.loop},
         )
         wait_http(f"{setup.portal}/healthz", web, timeout=240)  # two workers on a busy machine
         if workers > 1:
@@ -349,6 +350,8 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
                     str(ceiling_port),
                     "--workers",
                     str(workers),
+                    "--loop",  # the portal's, so both are served alike
+                    args.loop,
                     "--no-access-log",
                     "--log-level",
                     "warning",
@@ -507,6 +510,12 @@ def main() -> int:
     parser.add_argument(
         "--pg-database", default=relay_throughput.PG_DB, help="PostgreSQL database (recreated)"
     )
+    parser.add_argument(
+        "--loop",
+        choices=EVENT_LOOPS,
+        default=Settings().event_loop,
+        help="the event loop of the portal and of the ceiling (default: the portal's default)",
+    )
     parser.add_argument("--summarise", type=Path, help="print the summary of a results file")
     args = parser.parse_args()
     if args.summarise:
@@ -538,6 +547,7 @@ def main() -> int:
                 "started": started,
                 "nproc": os.cpu_count(),
                 "db": args.db,
+                "loop": args.loop,
                 "runs": [asdict(m) for m in results],
             },
             indent=1,

@@ -45,6 +45,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        loop=settings.event_loop,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,  # RequestIdMiddleware writes the structured access log

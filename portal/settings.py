@@ -16,6 +16,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RECTIFY_PERIODS = (5, 7, 15)
+EVENT_LOOPS = ("asyncio", "uvloop")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'portal.sqlite3'}"
 
 
@@ -163,6 +164,12 @@ class Settings:
         "headers are trusted (`*` for any); the client address decides rate limits",
         default="127.0.0.1",
     )
+    event_loop: str = _doc(
+        "`portal serve`'s event loop: `asyncio` (Python's own) or `uvloop`; uvloop starts "
+        "newly read requests ahead of finishing earlier ones, so under load a few requests "
+        "waited seconds (docs/performance.md, seventh round)",
+        default="asyncio",
+    )
     max_body_bytes: int = _doc(
         "largest form body read for the CSRF check (bigger ones are refused)",
         default=20 * 1024 * 1024,
@@ -176,6 +183,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.rating_rectify_days not in RECTIFY_PERIODS:
             raise ValueError("PORTAL_RATING_RECTIFY_DAYS: expected 5, 7 or 15")
+        if self.event_loop not in EVENT_LOOPS:
+            raise ValueError("PORTAL_EVENT_LOOP: expected asyncio or uvloop")
 
     assist_ice_urls: str = _doc(
         "STUN/TURN URLs given to the video calls' browsers, space-separated "

@@ -73,3 +73,23 @@ def test_intake_endpoints_derive_from_the_api_base() -> None:
     assert settings.intake_token_endpoint == "https://gov.example/intake/oauth2/token"
     rotated = Settings.from_env({"PORTAL_INTAKE_WEBHOOK_SECRET": "whsec_a whsec_b"})
     assert rotated.intake_webhook_secrets == ("whsec_a", "whsec_b")
+
+
+def test_the_event_loop_is_pythons_own_unless_uvloop_is_asked_for() -> None:
+    assert Settings().event_loop == "asyncio"
+    assert Settings.from_env({"PORTAL_EVENT_LOOP": "uvloop"}).event_loop == "uvloop"
+    with pytest.raises(ValueError, match="PORTAL_EVENT_LOOP"):
+        Settings.from_env({"PORTAL_EVENT_LOOP": "tokio"})
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_portal_serve_runs_on_the_chosen_event_loop(
+    loop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal import server
+
+    ran: dict[str, object] = {}
+    monkeypatch.setenv("PORTAL_EVENT_LOOP", loop)
+    monkeypatch.setattr(server.uvicorn, "run", lambda *args, **kwargs: ran.update(kwargs))
+    assert server.serve() == 0
+    assert ran["loop"] == loop
