@@ -38,6 +38,9 @@ class OpenLoopResult:
     p99_ms: float
     max_ms: float
     driver_cpu_s: float
+    # The slowest answer among the requests due in each second of the run: a latency that
+    # climbs second after second is a backlog (more offered than served), a lone peak a stall.
+    worst_ms_by_second: list[float]
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
@@ -79,6 +82,7 @@ async def drive(
     total = int(rate * seconds)
     due_queue: asyncio.Queue[float | None] = asyncio.Queue()
     latencies: list[float] = []
+    worst_by_second: dict[int, float] = {}
     bad_status = 0
     broken = 0  # connection errors: those requests got no answer
 
@@ -94,7 +98,10 @@ async def drive(
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, port)
                     continue
-                latencies.append(time.perf_counter() - due)
+                latency = time.perf_counter() - due
+                latencies.append(latency)
+                second = int(due - started)
+                worst_by_second[second] = max(worst_by_second.get(second, 0.0), latency)
                 if not 200 <= status < 300:
                     bad_status += 1
         finally:
@@ -128,6 +135,10 @@ async def drive(
         p99_ms=round(1000 * percentile(ordered, 0.99), 1),
         max_ms=round(1000 * (ordered[-1] if ordered else 0.0), 1),
         driver_cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
+        worst_ms_by_second=[
+            round(1000 * worst_by_second.get(second, 0.0), 1)
+            for second in range(max(worst_by_second, default=-1) + 1)
+        ],
     )
 
 

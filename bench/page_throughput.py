@@ -93,6 +93,7 @@ class Measure:
     open_p99_ms: float = 0.0
     open_bad: int = 0
     open_cpu_ms_per_request: float = 0.0
+    open_worst_ms_by_second: list[float] = field(default_factory=list)
 
 
 def _ms(text: str) -> float:
@@ -239,6 +240,7 @@ def measure_open(
     result.open_p50_ms = found["p50_ms"]
     result.open_p99_ms = found["p99_ms"]
     result.open_bad = found["bad"]
+    result.open_worst_ms_by_second = found["worst_ms_by_second"]
     used = sum(after[name] - before[name] for name in roots)
     if result.target == "portal":
         used += after["postgres"] - before["postgres"]
