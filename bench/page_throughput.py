@@ -6,7 +6,8 @@ same template from in-memory data (bench/page_ceiling.py) — with p99 ≤ 50 ms
 with 1 and 2 worker processes. Also: memory (RSS) per portal worker at rest and under load.
 
 Every part is its own process on loopback, as in production: `portal sandbox`, `portal serve
---workers W` (PORTAL_RELAY_IN_PROCESS=false) and the ceiling under uvicorn with the same W.
+--workers W` (PORTAL_RELAY_IN_PROCESS=false) and the ceiling under uvicorn with the same W
+and event loop (`--loop`).
 Not timed: a fresh migrated database; 李娜 signs in through the sandbox's OIDC pages, fills the
 newborn one-thing and submits it (bench/relay_throughput.py's preparation). Timed: wrk (Debian
 package) with her session cookie, portal and ceiling alternately, page by page, after a 2-s

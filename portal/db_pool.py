@@ -5,10 +5,10 @@ SQLAlchemy's asyncio pool keeps its connections in an ``asyncio.Queue`` and take
 that waiter runs, any request that arrives takes the connection first; the waiter finds the
 queue empty and goes to the back of the line. Under a steady load past the pool's size some
 requests were passed over again and again: at 64 in flight on 15 connections the mean wait
-for a connection was 90 ms and the longest 1.6-6.2 s, and now and then one reached the pool's
-10-s timeout and its person got "try again later" while the process was serving others
-(docs/performance.md, seventh round). The same flaw is reported for asyncpg's own pool
-(MagicStack/asyncpg#1247) and was fixed in sqlx (launchbadge/sqlx#453).
+for a connection was about 100 ms but the longest 2.3-7.8 s (bench/pool_wait.py), and now and
+then one reached the pool's 10-s timeout and its person got "try again later" while the
+process was serving others (docs/performance.md, seventh round). The same flaw is reported
+for asyncpg's own pool (MagicStack/asyncpg#1247) and for Rust's sqlx (launchbadge/sqlx#453).
 
 Here a returned connection is handed straight to the longest waiter; only with no one
 waiting does it go back on the shelf. So a connection waits on the shelf only while no
