@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import MetaData, NullPool, event, exc, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+from portal.db_errors import connection_unusable
 from portal.db_pool import FirstComeFirstServedPool
 from portal.db_sqlite import honour_locking_reads, use_utc_datetimes
 
@@ -57,7 +59,19 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
         honour_locking_reads(engine.sync_engine)
     else:
         event.listen(engine.sync_engine.pool, "checkout", _closed_is_stale)
+        event.listen(engine.sync_engine, "handle_error", _unavailable_is_a_disconnect)
     return engine
+
+
+def _unavailable_is_a_disconnect(context: ExceptionContext) -> None:
+    """SQLAlchemy's asyncpg dialect calls an error a disconnect only once the driver has seen
+    the socket close. A server shutting down sends its error first ("terminating connection
+    due to administrator command"); the connection, its driver still waiting for the rest of
+    that answer, went back to the pool, and the next request to take it failed with "another
+    operation is in progress": a 500 in the PostgreSQL restart fault test. Every error that
+    means the server is out of reach, or the driver stuck, now invalidates the connection."""
+    if connection_unusable(context.original_exception):
+        context.is_disconnect = True
 
 
 def _closed_is_stale(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

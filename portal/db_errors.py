@@ -4,6 +4,8 @@ connection cut, SQLite busy past its timeout) rather than a bug: pages answer th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -25,14 +27,27 @@ UNAVAILABLE_NAMES = frozenset(
 
 def database_unavailable(exc: BaseException) -> bool:
     """True when ``exc``, or what caused it, says the database is out of reach."""
+    return any(_unavailable(cause) for cause in _chain(exc))
+
+
+def connection_unusable(exc: BaseException) -> bool:
+    """True when the connection ``exc`` came on must not be used again: the database is out
+    of reach, or the driver is stuck in an earlier exchange (asyncpg's "another operation is
+    in progress", what a connection cut half-way through an answer is left with)."""
+    return database_unavailable(exc) or any(
+        type(cause).__name__ == "InternalClientError"
+        and type(cause).__module__.startswith("asyncpg")
+        for cause in _chain(exc)
+    )
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if _unavailable(current):
-            return True
+        yield current
         current = current.__cause__ or current.__context__
-    return False
 
 
 def _unavailable(exc: BaseException) -> bool:

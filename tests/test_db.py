@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import exc, text
 
 from portal.db import make_engine
 
@@ -52,3 +52,31 @@ def test_connections_opened_under_a_burst_are_kept(database_url: str) -> None:
             await engine.dispose()
 
     assert asyncio.run(scenario()) == (3, 0)
+
+
+def test_a_connection_that_reported_the_server_going_away_is_not_reused(
+    database_url: str,
+) -> None:
+    """A server shutting down sends "terminating connection due to administrator command"
+    (SQLSTATE 57P01) before it closes the socket. Raised here with the connection left open,
+    so only the error itself can tell the pool not to hand the connection out again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: the error is the server's")
+
+    async def scenario() -> tuple[bool, int, int]:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as connection:
+                before = await connection.scalar(text("SELECT pg_backend_pid()"))
+                with pytest.raises(exc.DBAPIError) as raised:
+                    await connection.execute(
+                        text("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '57P01'; END $$")
+                    )
+            async with engine.connect() as connection:
+                after = await connection.scalar(text("SELECT pg_backend_pid()"))
+            return raised.value.connection_invalidated, int(before or 0), int(after or 0)
+        finally:
+            await engine.dispose()
+
+    invalidated, before, after = asyncio.run(scenario())
+    assert invalidated and before != after
