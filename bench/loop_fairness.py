@@ -134,6 +134,11 @@ def main() -> int:
                 flush=True,
             )
             time.sleep(1)
+    for loop in LOOPS:
+        ratios = [r["p99_ms"] / r["p50_ms"] for r in runs if r["loop"] == loop]
+        rates = [r["requests_per_second"] for r in runs if r["loop"] == loop]
+        print(f"{loop}_p99_over_p50: {max(ratios):.1f} ratio (the worst of {len(ratios)})")
+        print(f"{loop}_requests_per_second: {sum(rates) / len(rates):.0f} req/s (mean)")
     RESULTS.write_text(
         json.dumps({"at": datetime.now(UTC).isoformat(timespec="seconds"), "runs": runs}, indent=1)
         + "\n"

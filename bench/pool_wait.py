@@ -154,6 +154,11 @@ def main() -> int:
                 f"| {s['mean_ms']} / {s['p50_ms']} / {s['p99_ms']} / {s['longest_ms']} "
                 f"| {s['answered_503']} |"
             )
+    for page, pools in results.items():
+        for name, s in pools.items():
+            tag = f"{page}_{'fair' if name == POOLS[0] else 'sqlalchemy'}"
+            print(f"{tag}_wait_p99: {s['p99_ms']} ms")
+            print(f"{tag}_wait_longest: {s['longest_ms']} ms")
     RESULTS.write_text(
         json.dumps(
             {
