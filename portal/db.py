@@ -9,7 +9,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from portal.db_errors import connection_unusable
+from portal.db_errors import database_unavailable
 from portal.db_pool import FirstComeFirstServedPool
 from portal.db_sqlite import honour_locking_reads, use_utc_datetimes
 
@@ -69,8 +69,8 @@ def _unavailable_is_a_disconnect(context: ExceptionContext) -> None:
     due to administrator command"); the connection, its driver still waiting for the rest of
     that answer, went back to the pool, and the next request to take it failed with "another
     operation is in progress": a 500 in the PostgreSQL restart fault test. Every error that
-    means the server is out of reach, or the driver stuck, now invalidates the connection."""
-    if connection_unusable(context.original_exception):
+    means the server is out of reach now invalidates the connection it came on."""
+    if database_unavailable(context.original_exception):
         context.is_disconnect = True
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import CompoundSelect, Select
 from sqlalchemy.util.concurrency import greenlet_spawn
 
-from portal.db_errors import connection_unusable
+from portal.db_errors import database_unavailable
 
 Processor = Callable[[Any], Any] | None
 Statement = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
@@ -112,8 +112,8 @@ class _DriverReader(Reader):
                     for kind, column in zip(compiled.types, described, strict=True)
                 )
         except BaseException as exc:
-            if not isinstance(exc, Exception) or connection_unusable(exc):
-                self.failed = exc  # cancelled half-way, the server went away, or stuck
+            if not isinstance(exc, Exception) or database_unavailable(exc):
+                self.failed = exc  # cancelled half-way, or the server went away
             raise
         results, row = compiled.results, compiled.row
         if not any(results):
