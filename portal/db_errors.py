@@ -4,8 +4,6 @@ connection cut, SQLite busy past its timeout) rather than a bug: pages answer th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -31,16 +29,14 @@ UNAVAILABLE_NAMES = frozenset(
 
 def database_unavailable(exc: BaseException) -> bool:
     """True when ``exc``, or what caused it, says the database is out of reach."""
-    return any(_unavailable(cause) for cause in _chain(exc))
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        yield current
+        if _unavailable(current):
+            return True
         current = current.__cause__ or current.__context__
+    return False
 
 
 def _unavailable(exc: BaseException) -> bool:

@@ -4,8 +4,8 @@ that arrives as a connection comes back does not take it from one already waitin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import exc
@@ -13,6 +13,8 @@ from sqlalchemy.util import greenlet_spawn
 
 from portal.db import make_engine
 from portal.db_pool import FirstComeFirstServedPool
+
+T = TypeVar("T")
 
 
 class FakeConnection:
@@ -29,8 +31,8 @@ def one_connection_pool(timeout: float = 5.0) -> FirstComeFirstServedPool:
     return FirstComeFirstServedPool(FakeConnection, pool_size=1, max_overflow=0, timeout=timeout)
 
 
-def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
-    return asyncio.run(scenario())  # type: ignore[arg-type]
+def run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(scenario())
 
 
 async def checkout(pool: FirstComeFirstServedPool) -> Any:
