@@ -32,7 +32,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal import clock
+from portal import clock, template_gettext
 from portal.catalog.schema import LOCALES, Text
 from portal.forms import divisions
 from portal.i18n import LocaleInfo, Localized, locale_info, localize, translations
@@ -51,10 +51,6 @@ _rendering_locale: ContextVar[str] = ContextVar("rendering_locale", default="zh_
 
 def _gettext(message: str) -> str:
     return translations(_rendering_locale.get()).gettext(message)
-
-
-def _ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_rendering_locale.get()).ngettext(singular, plural, n)
 
 
 def _localize(text: Text | None) -> Localized | str:
@@ -137,9 +133,7 @@ def make_environment(directory: Path = TEMPLATES_DIR) -> jinja2.Environment:
         # template, include and import on each render to see whether it changed.
         auto_reload=False,
     )
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_gettext, ngettext=_ngettext, newstyle=True
-    )
+    template_gettext.install(env, _rendering_locale)
     env.globals.update(
         t=_localize,
         static_url=static_url,
