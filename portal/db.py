@@ -66,10 +66,12 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
 def _unavailable_is_a_disconnect(context: ExceptionContext) -> None:
     """SQLAlchemy's asyncpg dialect calls an error a disconnect only once the driver has seen
     the socket close. A server shutting down sends its error first ("terminating connection
-    due to administrator command"); the connection, its driver still waiting for the rest of
-    that answer, went back to the pool, and the next request to take it failed with "another
-    operation is in progress": a 500 in the PostgreSQL restart fault test. Every error that
-    means the server is out of reach now invalidates the connection it came on."""
+    due to administrator command"), and a connection that receives it while idle in the pool
+    is left by asyncpg waiting for a "ready" that never comes: until the end of the stream is
+    read it looks open, and its next statement fails with "another operation (2) is in
+    progress" (MagicStack/asyncpg#1069). Every error that means the server is out of reach
+    invalidates the connection it came on, so that statement is the only one to fail
+    (tests/test_db.py, with the end of the stream held back by a relay)."""
     if database_unavailable(context.original_exception):
         context.is_disconnect = True
 

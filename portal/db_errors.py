@@ -16,9 +16,9 @@ UNAVAILABLE_NAMES = frozenset(
         "ConnectionDoesNotExistError",
         "ConnectionFailureError",
         "CrashShutdownError",
-        # "another operation is in progress": the connection was cut half-way through an
-        # answer (a server stopping sends its error before it closes the socket) and the
-        # driver still waits for the rest; seen as a 500 in the PostgreSQL restart test.
+        # "another operation (2) is in progress": an idle pooled connection received the
+        # server's FATAL error (a restart, a terminated backend) and waits for a "ready" that
+        # never comes, looking open until the end of the stream is read (tests/test_db.py).
         "InternalClientError",
         "InterfaceError",
         "PostgresConnectionError",
