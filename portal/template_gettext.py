@@ -12,7 +12,6 @@ so the cache holds the catalog at most.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -22,8 +21,6 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from portal.i18n import translations
-
-Translate = Callable[[str], str]
 
 
 def install(env: jinja2.Environment, locale: ContextVar[str]) -> None:
