@@ -25,10 +25,7 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(database_url: st
             async with engine.connect() as connection:
                 before = await connection.scalar(text("SELECT pg_backend_pid()"))
             # The pooled connection is now idle; the server ends it, as a restart would.
-            killer = make_engine(database_url, pool_size=0)
-            async with killer.connect() as connection:
-                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
-            await killer.dispose()
+            await _terminate_backend(database_url, int(before or 0))
             for _ in range(50):  # let the event loop read the server's goodbye
                 await asyncio.sleep(0.01)
             async with engine.connect() as connection:
@@ -130,13 +127,18 @@ class GoodbyeHeld:
         server_out.close()
 
 
-async def _goodbye_received(database_url: str, relay: GoodbyeHeld, pid: int) -> None:
-    """Ends backend ``pid`` and waits until its connection has read the FATAL error, the
-    end of the stream still held back by ``relay``."""
+async def _terminate_backend(database_url: str, pid: int) -> None:
+    """The server ends backend ``pid``, as a restart or an administrator would."""
     killer = make_engine(database_url, pool_size=0)
     async with killer.connect() as connection:
         await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     await killer.dispose()
+
+
+async def _goodbye_received(database_url: str, relay: GoodbyeHeld, pid: int) -> None:
+    """Ends backend ``pid`` and waits until its connection has read the FATAL error, the
+    end of the stream still held back by ``relay``."""
+    await _terminate_backend(database_url, pid)
     for _ in range(200):
         if relay.goodbyes:
             break
