@@ -49,19 +49,19 @@ async def _mine(request: Request, db: Any) -> tuple[Application, OneThing]:
 
 
 async def application_page(request: Request) -> Response:
-    """Two Core statements (progress_read); the htmx poll reads only what its part shows."""
+    """One Core statement (progress_read); the htmx poll reads only what its part shows."""
     actor = require_actor(request)
     poll = bool(request.headers.get("hx-request"))
     async with reading(appstate.engine(request)) as db:
-        application = await progress_read.application_for(
-            db, request.path_params["application"], actor
+        found = await progress_read.page(
+            db, request.path_params["application"], actor, whole=not poll
         )
-        if application is None:
-            raise HTTPException(404)
-        thing = appstate.catalog(request).get(application.thing_code)
-        if thing is None:
-            raise HTTPException(404)
-        rows = await progress_read.children(db, application.id, actor.person_id, whole=not poll)
+    if found is None:
+        raise HTTPException(404)
+    application, rows = found
+    thing = appstate.catalog(request).get(application.thing_code)
+    if thing is None:
+        raise HTTPException(404)
     context = aftercare.context_of(
         application, thing, rows.items, rows.events, rows.notifications, rows.pending_topics
     )

@@ -1,5 +1,5 @@
-"""The application page's plain-SQL reads (progress_read): the same context as the ORM reads
-the other pages use, the same access rules, in two statements (the htmx poll without the
+"""The application page's plain-SQL read (progress_read): the same context as the ORM reads
+the other pages use, the same access rules, in one statement (the htmx poll without the
 timeline and reminders)."""
 
 from __future__ import annotations
@@ -181,9 +181,9 @@ def test_the_same_context_as_the_orm_reads(
 
     async def core() -> dict[str, Any]:
         async with reading(app.state.engine) as db:
-            found = await progress_read.application_for(db, public_id, actor)
-            assert found is not None
-            rows = await progress_read.children(db, found.id, owner)
+            read = await progress_read.page(db, public_id, actor)
+            assert read is not None
+            found, rows = read
         context = aftercare.context_of(
             found, thing, rows.items, rows.events, rows.notifications, rows.pending_topics
         )
@@ -203,7 +203,7 @@ def test_only_who_may_see_it_reads_it(client: TestClient, app: Starlette) -> Non
 
     async def read(actor: Actor) -> bool:
         async with reading(app.state.engine) as db:
-            return await progress_read.application_for(db, public_id, actor) is not None
+            return await progress_read.page(db, public_id, actor) is not None
 
     def sees(actor: Actor) -> bool:
         seen: bool = run(client, lambda: read(actor))
@@ -237,7 +237,7 @@ def statements(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Iterator[list
         yield seen
 
 
-def test_the_page_reads_in_two_statements_and_the_poll_less(
+def test_the_page_reads_in_one_statement_and_the_poll_less(
     client: TestClient, app: Starlette, statements: list[str], filled: list[str]
 ) -> None:
     sign_in(client, "li-na", "L3")
@@ -250,10 +250,10 @@ def test_the_page_reads_in_two_statements_and_the_poll_less(
     page = client.get(f"/applications/{public_id}")
     assert page.status_code == 200 and "补一张照片" in page.text and "卫健委" in page.text
     own = [s for s in statements if "web_sessions" not in s]
-    assert len(own) == 2, own
-    assert "application_events" in own[1] and "notifications" in own[1]
+    assert len(own) == 1, own
+    assert "application_events" in own[0] and "notifications" in own[0]
     statements.clear()
     poll = client.get(f"/applications/{public_id}", headers={"HX-Request": "true"})
     assert poll.status_code == 200 and 'id="live"' in poll.text and "办理记录" not in poll.text
     own = [s for s in statements if "web_sessions" not in s]
-    assert len(own) == 2 and "application_events" not in own[1], own
+    assert len(own) == 1 and "application_events" not in own[0], own
