@@ -7,8 +7,8 @@ PORTAL_PORT ?= 8000
 # tests need Chromium too.
 RUN_APT_PACKAGES := fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 APT_PACKAGES := $(RUN_APT_PACKAGES) chromium
-# `make bench` drives the pages with wrk.
-BENCH_APT_PACKAGES := wrk
+# `make bench` drives the pages with wrk and counts their instructions with valgrind.
+BENCH_APT_PACKAGES := wrk valgrind
 # `make faults` restarts a throwaway PostgreSQL cluster of its own: it needs the server binaries.
 FAULTS_APT_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -73,6 +73,7 @@ pytest: $(VENV)/.installed-dev translations
 bench: $(VENV)/.installed-dev translations
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_APT_PACKAGES)"
 	$(BIN)/python bench/page_weight.py
+	$(BIN)/python bench/page_instructions.py
 	for db in $$(echo $${BENCH_DB:-sqlite} | sed 's/both/sqlite postgres/'); do \
 	  $(BIN)/python bench/page_throughput.py --db $$db || exit 1; done
 	$(BIN)/python bench/relay_throughput.py --n 2000 --db $${BENCH_DB:-sqlite}

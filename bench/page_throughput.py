@@ -16,7 +16,8 @@ before each measurement is recorded ("others": this machine is shared); ratios a
 to read, not absolute numbers.
 
 Run: `make bench-pages` or `.venv/bin/python bench/page_throughput.py [--workers 1 2]
-[--connections 64] [--duration 10] [--repeat 1] [--db sqlite|postgres] [--profile DIR]`.
+[--connections 64] [--pages home guide progress] [--duration 10] [--repeat 1]
+[--db sqlite|postgres] [--profile DIR]`.
 `BENCH_PORTS=8800-8899` takes the ports from that range.
 The summary goes to stdout and bench/results/page_throughput-<db>.json. PostgreSQL: a database
 `scale_page_bench` on 127.0.0.1 (user postgres), dropped and recreated for every run.
@@ -65,6 +66,7 @@ RESULTS = ROOT / "bench" / "results" / "page_throughput.json"
 relay_throughput.PG_DB = "scale_page_bench"
 relay_throughput.PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/scale_page_bench"
 GOAL_SHARE = 0.5
+PAGES = ("home", "guide", "progress")
 GOAL_P99_MS = 50.0
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
@@ -332,6 +334,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
             wait_log(web, "Application startup complete", workers)
         progress, session = submit_one(setup.portal)
         paths = {"home": "/", "guide": "/things/newborn", "progress": progress}
+        paths = {page: path for page, path in paths.items() if page in args.pages}
 
         ceiling_port = port()
         ceiling_env = setup.portal_env() | {
@@ -500,6 +503,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--connections", type=int, nargs="+", default=[64])
+    parser.add_argument(
+        "--pages", nargs="+", choices=PAGES, default=list(PAGES), help="the pages measured"
+    )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
