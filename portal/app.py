@@ -56,6 +56,7 @@ from portal.web.metrics import Metrics, MetricsMiddleware
 from portal.web.preferences import PreferencesMiddleware
 from portal.web.ratelimit import RateLimiter, Rule, counter_for
 from portal.web.request_id import RequestIdMiddleware
+from portal.web.routing import IndexedRouter
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware
 from portal.web.shedding import ConcurrencyLimitMiddleware
@@ -187,15 +188,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
     ]
     app = Starlette(
-        routes=routes,
         middleware=middleware,
         exception_handlers={
             HTTPException: http_error,
             SignInRequired: sign_in_redirect,
             Exception: server_error,
         },
-        lifespan=lifespan,
     )
+    app.router = IndexedRouter(routes, lifespan=lifespan)  # Starlette's, searched by segment
     app.state.settings = settings
     app.state.catalog = catalog
     app.state.engine = engine

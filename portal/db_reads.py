@@ -1,5 +1,5 @@
-"""The reads every signed-in page makes (the session row, the application page's two
-statements), sent on PostgreSQL straight to the driver through the engine's own pool.
+"""The reads every signed-in page makes (the session row, the application page's statement),
+sent on PostgreSQL straight to the driver through the engine's own pool.
 
 Through SQLAlchemy a session read cost 1.16 ms of CPU (this process and PostgreSQL) at 64 in
 flight, through the driver 0.48 ms (``bench/session_read.py``): the difference is the

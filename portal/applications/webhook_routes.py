@@ -129,7 +129,7 @@ async def _process(request: Request, webhook_id: str, envelope: dict[str, Any]) 
             occurred_at=progress.moment(data.get("occurred_at")),
             data=_summary(data),
         )
-        if applied.anything:
+        if applied.anything or await _told_even_late(db, application, kind):
             await _notify(request, db, application, kind, data)
         try:
             await db.commit()
@@ -155,6 +155,17 @@ async def _first_time(db: AsyncSession, webhook_id: str, kind: str) -> bool:
 def _summary(data: dict[str, Any]) -> dict[str, Any]:
     """What the timeline shows: the state, reasons, notice, result, delivery."""
     return {key: data[key] for key in SUMMARY_MEMBERS if data.get(key) is not None}
+
+
+# News that no later message repeats: the receipt number people look their application up
+# with. A later message can bring the state first (webhooks come in any order, and the relay
+# reads the platform's answers too); the text still goes out, once.
+TOLD_EVEN_LATE = frozenset({"application.received"})
+
+
+async def _told_even_late(db: Any, application: Application, kind: str) -> bool:
+    """A late (stale) message of a ``TOLD_EVEN_LATE`` kind nobody was told about yet."""
+    return kind in TOLD_EVEN_LATE and not await notifications.told(db, application.id, kind)
 
 
 async def _notify(

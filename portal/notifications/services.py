@@ -83,6 +83,16 @@ async def set_preferences(db: AsyncSession, person_id: int, *, sms: bool, wechat
     found.sms, found.wechat, found.updated_at = sms, wechat, clock.now()
 
 
+async def told(db: AsyncSession, application_id: int, event: str) -> bool:
+    """Whether the person was sent a message about ``event`` of this application."""
+    found = await db.scalar(
+        select(Notification.id)
+        .where(Notification.application_id == application_id, Notification.event == event)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def plan(
     db: AsyncSession,
     cipher: PersonalDataCipher,

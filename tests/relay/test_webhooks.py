@@ -378,6 +378,24 @@ def test_a_received_event_queues_a_text_message_and_a_stale_one_does_not(
     assert (state.notifications, state.sms) == (1, 1)
 
 
+def test_a_received_event_after_later_news_still_texts_the_receipt_number_once(
+    client: TestClient, app: Starlette
+) -> None:
+    """Webhooks come in any order: when a later state arrives first, "received" is stale but
+    its text carries the receipt number no other message gives."""
+    public_id = create(client, app)
+    later = received(public_id, receipt()) | {"sequence": 2, "items": [item("accepted", 2)]}
+    assert post(client, secret_of(app), "application.updated", later).status_code == 204
+    state = seen(client, app, public_id)
+    assert (state.sequence, state.notifications, state.sms) == (2, 0, 0)
+    data = received(public_id, later["receipt_number"])
+    assert post(client, secret_of(app), "application.received", data).status_code == 204
+    state = seen(client, app, public_id)
+    assert (state.sequence, state.events, state.notifications, state.sms) == (2, 2, 1, 1)
+    assert post(client, secret_of(app), "application.received", data).status_code == 204
+    assert (seen(client, app, public_id).notifications, seen(client, app, public_id).sms) == (1, 1)
+
+
 def test_an_event_with_a_text_message_is_applied_in_few_statements(
     client: TestClient, app: Starlette
 ) -> None:
