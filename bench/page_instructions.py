@@ -119,12 +119,9 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                 "ceiling_instructions": round(found["ceiling"]),
                 "ratio": round(found["portal"] / found["ceiling"], 3),
             }
-            print(
-                f"{page}: portal {found['portal'] / 1e6:.3f} M, ceiling "
-                f"{found['ceiling'] / 1e6:.3f} M instructions a page, "
-                f"ratio {out[page]['ratio']:.3f}",
-                flush=True,
-            )
+            for target in TARGETS:
+                print(f"instructions_{page}_{target}: {found[target] / 1e6:.3f} M", flush=True)
+            print(f"instructions_{page}_portal_per_ceiling: {out[page]['ratio']:.3f}", flush=True)
     return out
 
 

@@ -133,6 +133,25 @@ _SHAPE: dict[str, Any] = {
 }
 
 
+# Where each field of the application's row travels in the shape.
+_APPLICATION = {
+    "id": "id",
+    "public_id": "key",
+    "thing_code": "text1",
+    "subject_kind": "text2",
+    "subject_id": "number",
+    "operator_id": "number2",
+    "status": "state",
+    "relay_status": "text3",
+    "relay_error": "text4",
+    "submission_number": "text5",
+    "receipt_number": "text6",
+    "submitted_at": "at1",
+    "figures": "data",
+    "platform": "sealed",
+}
+
+
 def _part(name: str, columns: dict[str, Any], *where: Any) -> Select[Any]:
     shaped = [
         (columns[key] if key in columns else cast(null(), kind)).label(key)
@@ -159,26 +178,7 @@ def _page(*, whole: bool) -> Any:
     )
     rating, outbox = Rating.__table__.c, OutboxMessage.__table__.c
     parts = [
-        _part(
-            "application",
-            {
-                "id": _A.id,
-                "key": _A.public_id,
-                "state": _A.status,
-                "text1": _A.thing_code,
-                "text2": _A.subject_kind,
-                "text3": _A.relay_status,
-                "text4": _A.relay_error,
-                "text5": _A.submission_number,
-                "text6": _A.receipt_number,
-                "number": _A.subject_id,
-                "number2": _A.operator_id,
-                "at1": _A.submitted_at,
-                "data": _A.figures,
-                "sealed": _A.platform,
-            },
-            *subject,
-        ),
+        _part("application", {shape: _A[name] for name, shape in _APPLICATION.items()}, *subject),
         _part(
             "item",
             {
@@ -258,9 +258,7 @@ async def page(
     if found is None:
         return None
     application = ApplicationRow(
-        *(found.id, found.key, found.text1, found.text2, found.number, found.number2),
-        *(found.state, found.text3, found.text4, found.text5, found.text6, found.at1),
-        *(found.data, found.sealed or {}),
+        **{name: getattr(found, shape) for name, shape in _APPLICATION.items()}
     )
     if not services.may_access(application, actor):
         return None
