@@ -73,7 +73,7 @@ pytest: $(VENV)/.installed-dev translations
 bench: $(VENV)/.installed-dev translations
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_APT_PACKAGES)"
 	$(BIN)/python bench/page_weight.py
-	$(BIN)/python bench/page_instructions.py
+	$(BIN)/python bench/page_instructions.py --db $$(echo $${BENCH_DB:-sqlite} | sed 's/both/postgres/')
 	for db in $$(echo $${BENCH_DB:-sqlite} | sed 's/both/sqlite postgres/'); do \
 	  $(BIN)/python bench/page_throughput.py --db $$db || exit 1; done
 	$(BIN)/python bench/relay_throughput.py --n 2000 --db $${BENCH_DB:-sqlite}
