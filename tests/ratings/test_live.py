@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import httpx2
 import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
@@ -24,7 +23,7 @@ from portal.settings import Settings
 from tests.conftest import csrf_token_from
 from tests.integrations.helpers import mounted
 from tests.ratings.helpers import ratings_of
-from tests.relay.live import Live, application, apply_newborn, live_portal
+from tests.relay.live import Live, application, apply_newborn, live_portal, sandbox_texts
 from tests.relay.test_pipeline import wait_for
 
 
@@ -66,14 +65,8 @@ def _texts(live: Live, public_id: str) -> list[str]:
             return set(found)
 
     mine = live.call(notification_ids)
-    answer = httpx2.get(
-        f"{live.sandbox_url}/sms/api/v1/messages",
-        headers={"authorization": "Bearer sandbox-api-key"},
-        timeout=10,
-    ).json()
-    rows = answer["messages"] if isinstance(answer, dict) else answer
     # The gateway's out_id is the outbox key, "ntf-<notification id>-<nonce>".
-    return [m["text"] for m in rows if int(m["out_id"].split("-")[1]) in mine]
+    return [m["text"] for m in sandbox_texts(live) if int(m["out_id"].split("-")[1]) in mine]
 
 
 def test_rate_then_follow_a_bad_rating_to_the_rating_of_the_fix(

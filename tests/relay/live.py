@@ -348,3 +348,14 @@ def relay_process(
         env=env,
         start_new_session=True,
     )
+
+
+def sandbox_texts(live: Live) -> list[dict[str, Any]]:
+    """Every text message the sandbox's SMS gateway has been given (its ``text``, ``out_id``…)."""
+    answer = httpx2.get(
+        f"{live.sandbox_url}/sms/api/v1/messages",
+        headers={"authorization": "Bearer sandbox-api-key"},
+        timeout=10,
+    ).json()
+    rows: list[dict[str, Any]] = answer["messages"] if isinstance(answer, dict) else answer
+    return rows

@@ -20,7 +20,7 @@ from portal.relay.runner import relay_for
 from portal.settings import Settings
 from tests.applications.formdata import form_values, photo
 from tests.conftest import csrf_token_from
-from tests.relay.live import Live, application, apply_newborn, live_portal
+from tests.relay.live import Live, application, apply_newborn, live_portal, sandbox_texts
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +62,7 @@ def test_a_newborn_application_goes_all_the_way_to_delivery(
     assert all(i.sequence >= 4 for i in items)  # accepted, approved, result, delivered
 
     def texts() -> list[str]:
-        messages = httpx2.get(
-            f"{live.sandbox_url}/sms/api/v1/messages",
-            headers={"authorization": "Bearer sandbox-api-key"},
-            timeout=10,
-        ).json()
-        found = messages["messages"] if isinstance(messages, dict) else messages
-        return [m["text"] for m in found]
+        return [m["text"] for m in sandbox_texts(live)]
 
     def page_when_told() -> str | None:
         # The states converge by sequence, but the timeline shows each webhook as it comes and
