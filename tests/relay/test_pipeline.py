@@ -74,15 +74,8 @@ def test_a_newborn_application_goes_all_the_way_to_delivery(
         return page if told and history else None
 
     page = wait_for(page_when_told)
-    last = browser.get(path).text
-    assert page, (
-        texts(),
-        [
-            w
-            for w in ("综合窗口已收件", "已出结果", "已发送", found.receipt_number)
-            if w not in last
-        ],
-    )
+    wanted = ("综合窗口已收件", "已出结果", "已发送", found.receipt_number)
+    assert page, (texts(), [w for w in wanted if w not in browser.get(path).text])
     assert "已办结" in page and found.receipt_number in page
 
 
