@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import httpx2
@@ -40,6 +40,7 @@ from portal.catalog.loader import Catalog, load_catalog
 from portal.catalog.services import CatalogService
 from portal.db import make_engine, make_sessionmaker
 from portal.db_errors import database_unavailable
+from portal.db_reads import driver_reads
 from portal.notifications import routes as notifications_routes
 from portal.preferences import routes as preferences_routes
 from portal.profile import routes as profile_routes
@@ -58,6 +59,8 @@ from portal.web.ratelimit import RateLimiter, Rule, counter_for
 from portal.web.request_id import RequestIdMiddleware
 from portal.web.routing import IndexedRouter
 from portal.web.security_headers import SecurityHeadersMiddleware
+from portal.web.session_cache import SessionCache
+from portal.web.session_changes import listening
 from portal.web.sessions import SessionMiddleware
 from portal.web.shedding import ConcurrencyLimitMiddleware
 from portal.web.unavailable import RETRY_AFTER, DatabaseUnavailableMiddleware
@@ -74,6 +77,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     templates = Templates()
     metrics = Metrics()
     cipher = PersonalDataCipher(settings.data_key)
+    # Used only while this process hears every session change: PostgreSQL (LISTEN/NOTIFY).
+    session_cache = SessionCache(settings.session_cache_seconds, settings.session_cache_entries)
+    cache_sessions = driver_reads(engine) and session_cache.seconds > 0
 
     async def reject_csrf(request: Request, problem: str) -> Response:
         return templates.render(request, "errors/csrf.html", {"problem": problem}, status_code=403)
@@ -121,6 +127,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # The identity provider's keep-alive connections, owned by this loop too.
             await oidc_transport.open()
             stack.push_async_callback(oidc_transport.close)
+            if cache_sessions:
+                await stack.enter_async_context(
+                    listening(engine, session_cache, metrics.session_cache_listening.set)
+                )
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
             yield
@@ -185,6 +195,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             lifetime=timedelta(hours=settings.session_max_hours),
             cipher=cipher,
             loaders=[ACTOR_LOADER],
+            cache=session_cache if cache_sessions else None,
+            reads=session_reads(metrics),
         ),
     ]
     app = Starlette(
@@ -204,6 +216,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.metrics = metrics
     app.state.oauth = make_oauth(settings, oidc_transport)
     app.state.cipher = cipher
+    app.state.session_cache = session_cache
     sealed.configure(app.state.cipher)
     app.state.assist_hub = make_hub(settings.redis_url)
     app.state.limiter = RateLimiter(
@@ -221,6 +234,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         redis_url=settings.redis_url,
     )
     return app
+
+
+def session_reads(metrics: Metrics) -> Callable[[str], None]:
+    counters = {source: metrics.session_reads.labels(source) for source in ("cache", "database")}
+    return lambda source: counters[source].inc()
 
 
 def sandbox_for(

@@ -60,6 +60,15 @@ class Settings:
     default_locale: str = _doc("locale when nothing else decides", default="zh_Hans")
     session_idle_minutes: int = _doc("a session unused this long ends", default=30)
     session_max_hours: int = _doc("a session ends this long after sign-in", default=12)
+    session_cache_seconds: int = _doc(
+        "PostgreSQL: a page may use a session row this process read up to this long ago; "
+        "every change reaches every process at once (LISTEN/NOTIFY), this only bounds it "
+        "should one go unheard; 0 reads every time",
+        default=30,
+    )
+    session_cache_entries: int = _doc(
+        "session rows one process keeps in memory at most (about 2 KB each)", default=10000
+    )
     sandbox: bool = _doc(
         "mount the sandbox (identity provider, WeChat API) at /sandbox", default=True
     )

@@ -66,6 +66,18 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="mostrecent",
         )
+        self.session_reads = Counter(
+            "portal_session_reads",
+            "Session rows signed-in requests needed, by where they came from (cache, database)",
+            ["source"],
+            registry=self.registry,
+        )
+        self.session_cache_listening = Gauge(
+            "portal_session_cache_listening",
+            "1 while this process hears session changes and may keep session rows, else 0",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
         self.shed = Counter(
             "portal_http_requests_shed",
             "Requests answered 503 at once because the process had its limit in flight "

@@ -5,7 +5,9 @@ and the data is sealed (AES-GCM, ``PORTAL_DATA_KEY``) when the app gives a ciphe
 identity provider's id_token, whose claims name the person.
 A session ends after ``idle`` without use or ``lifetime`` after it began. Rows are written
 only when the data changed, or at most once a minute to record use, so reading pages costs
-no write.
+no write. Given a ``SessionCache`` (PostgreSQL, portal.web.session_cache), a page (GET, HEAD)
+takes a row this process read lately instead of reading it again; every other request reads
+the database, so a change of state always acts on the session as it is.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ from portal import clock
 from portal.db import Base
 from portal.db_reads import reading
 from portal.web.cookies import cookie_name, request_cookie, set_cookie
+from portal.web.session_cache import SessionCache
 
 TOUCH_EVERY = timedelta(minutes=1)
+# Requests that may be served a session row from the cache: they change nothing.
+CACHED_METHODS = frozenset({"GET", "HEAD"})
 SEALED = "sealed:"
 PURPOSE = "web_session.data"
 
@@ -134,8 +139,16 @@ class _Stored:
     last_seen_at: datetime
 
 
+_OWN_COLUMNS = 4  # data, created_at, last_seen_at, person_id; then the loaders'
+
+
 def _read_statement(loaders: Sequence[Loader]) -> Any:
-    columns = [WebSession.data, WebSession.created_at, WebSession.last_seen_at]
+    columns = [
+        WebSession.data,
+        WebSession.created_at,
+        WebSession.last_seen_at,
+        WebSession.person_id,
+    ]
     statement = select(*columns, *(c for loader in loaders for c in loader.columns))
     source: FromClause = WebSession.__table__
     for loader in loaders:
@@ -160,6 +173,8 @@ class SessionMiddleware:
         lifetime: timedelta,
         cipher: PersonalDataCipher | None = None,
         loaders: Sequence[Loader] = (),
+        cache: SessionCache | None = None,
+        reads: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
         self.cipher = cipher
@@ -169,6 +184,8 @@ class SessionMiddleware:
         self.idle = idle
         self.lifetime = lifetime
         self.loaders = tuple(loaders)
+        self.cache = cache
+        self.reads = reads  # told "cache" or "database" for each signed-in read (metrics)
         # Built once: building the statement per request showed in a loaded worker's profile.
         self.read = _read_statement(self.loaders).where(
             WebSession.token_hash == bindparam("token_hash")
@@ -209,11 +226,35 @@ class SessionMiddleware:
         data: dict[str, Any] = json.loads(stored)
         return data
 
-    async def _load(self, token: str, scope: Scope) -> tuple[_Stored | None, SessionData]:
-        """The row and its data (one read: db_reads), then every loader's."""
-        token_hash = _hash(token)
+    async def _read(self, token_hash: str, scope: Scope) -> Any | None:
+        """The session's row with the loaders' columns: from the cache for a page, else one
+        read (db_reads), kept for later pages."""
+        cache = self.cache
+        if cache is not None and scope.get("method") in CACHED_METHODS:
+            found = cache.get(token_hash)
+            if found is not None:
+                if self.reads is not None:
+                    self.reads("cache")
+                return found
+        generation = cache.generation if cache is not None else 0
         async with reading(self.engine) as db:
             found = await db.first(self.read, {"token_hash": token_hash})
+        if self.reads is not None:
+            self.reads("database")
+        if found is not None and cache is not None:
+            cache.put(token_hash, found, found[3], generation)
+        return found
+
+    def _forget(self, token_hash: str) -> None:
+        """After a write to the row: this process's next read sees it (others are told by
+        the database)."""
+        if self.cache is not None:
+            self.cache.forget(token_hash)
+
+    async def _load(self, token: str, scope: Scope) -> tuple[_Stored | None, SessionData]:
+        """The row and its data, then every loader's."""
+        token_hash = _hash(token)
+        found = await self._read(token_hash, scope)
         row = None if found is None else _Stored(token_hash, *found[:3])
         now = clock.now()
         if row is not None and (
@@ -222,11 +263,12 @@ class SessionMiddleware:
         ):
             async with self.engine.begin() as write:
                 await write.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+            self._forget(token_hash)
             row = None
         session = SessionData(self._open(row.data) if row else {})
         session.modified = False
         scope["session"] = session
-        at = 3
+        at = _OWN_COLUMNS
         for loader in self.loaders:
             joined = None
             if row is not None and found is not None and loader.columns:
@@ -246,6 +288,7 @@ class SessionMiddleware:
                     await db.execute(
                         delete(WebSession).where(WebSession.token_hash == row.token_hash)
                     )
+                self._forget(row.token_hash)
             if token:
                 set_cookie(headers, self.cookie, "", https=self.https, max_age=0)
             return
@@ -266,6 +309,8 @@ class SessionMiddleware:
                         person_id=_person_of(session),
                     )
                 )
+            if row is not None:
+                self._forget(row.token_hash)
             set_cookie(headers, self.cookie, new_token, https=self.https)
         elif session.modified or now - clock.aware(row.last_seen_at) > TOUCH_EVERY:
             async with self.engine.begin() as db:
@@ -276,6 +321,7 @@ class SessionMiddleware:
                         data=self._seal(session), last_seen_at=now, person_id=_person_of(session)
                     )
                 )
+            self._forget(row.token_hash)
 
 
 async def purge_expired(sessionmaker: async_sessionmaker[Any], idle: timedelta) -> int:

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from portal.db import make_engine, make_sessionmaker
+from portal.web.session_cache import SessionCache
 from portal.web.sessions import SessionMiddleware, WebSession
 
 
@@ -32,8 +33,7 @@ async def _logout(request: Request) -> JSONResponse:
     return JSONResponse({})
 
 
-@pytest.fixture
-def session_app(database_url: str):  # type: ignore[no-untyped-def]
+def _session_app(database_url: str, cache: SessionCache | None = None) -> Starlette:
     engine = make_engine(database_url, pool_size=0)
 
     @contextlib.asynccontextmanager
@@ -42,7 +42,11 @@ def session_app(database_url: str):  # type: ignore[no-untyped-def]
         await engine.dispose()
 
     app = Starlette(
-        routes=[Route("/read", _read), Route("/write", _write), Route("/logout", _logout)],
+        routes=[
+            Route("/read", _read, methods=["GET", "POST"]),
+            Route("/write", _write),
+            Route("/logout", _logout),
+        ],
         lifespan=lifespan,
     )
     app.add_middleware(
@@ -51,9 +55,33 @@ def session_app(database_url: str):  # type: ignore[no-untyped-def]
         https=False,
         idle=timedelta(minutes=30),
         lifetime=timedelta(hours=12),
+        cache=cache,
     )
     app.state.sessionmaker = make_sessionmaker(engine)
     return app
+
+
+@pytest.fixture
+def session_app(database_url: str) -> Starlette:
+    return _session_app(database_url)
+
+
+@pytest.fixture
+def cached_app(database_url: str) -> Starlette:
+    """Sessions kept in memory, as if a listener heard every change: none is told of a
+    change made behind the middleware's back, which shows where a kept row is used."""
+    cache = SessionCache(seconds=30, entries=100)
+    cache.listening()
+    return _session_app(database_url, cache)
+
+
+def _change_behind_its_back(app: Starlette, client: TestClient, who: str) -> None:
+    async def change() -> None:
+        async with app.state.sessionmaker() as db:
+            await db.execute(update(WebSession).values(data=f'{{"who": "{who}"}}'))
+            await db.commit()
+
+    client.portal.call(change)  # type: ignore[union-attr]
 
 
 async def _rows(app: Starlette) -> list[WebSession]:
@@ -119,4 +147,32 @@ def test_session_ends_after_its_lifetime_even_if_used(session_app: Starlette) ->
                 await db.commit()
 
         client.portal.call(age)  # type: ignore[union-attr]
+        assert client.get("/read").json() == {}
+
+
+def test_a_page_uses_the_kept_row_a_change_of_state_reads_the_database(
+    cached_app: Starlette,
+) -> None:
+    with TestClient(cached_app) as client:
+        client.get("/write?who=alice")
+        assert client.get("/read").json() == {"who": "alice"}  # read, and kept
+        _change_behind_its_back(cached_app, client, "mallory")
+        assert client.get("/read").json() == {"who": "alice"}
+        assert client.head("/read").status_code == 200
+        assert client.post("/read").json() == {"who": "mallory"}
+
+
+def test_its_own_writes_are_seen_at_once(cached_app: Starlette) -> None:
+    with TestClient(cached_app) as client:
+        client.get("/write?who=erin")
+        assert client.get("/read").json() == {"who": "erin"}
+        client.get("/write?who=frank")
+        assert client.get("/read").json() == {"who": "frank"}
+        old = client.cookies.get("session")
+        client.get("/write?who=frank&rotate=1")
+        assert client.get("/read").json() == {"who": "frank"}
+        client.get("/logout")
+        assert client.get("/read").json() == {}
+        client.cookies.clear()
+        client.cookies.set("session", old)
         assert client.get("/read").json() == {}

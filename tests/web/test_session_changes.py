@@ -1,0 +1,166 @@
+"""Two portal processes on one PostgreSQL database (two apps, each with its listener): a
+page may use a session row its process read lately, and a session or person that changes
+anywhere is forgotten everywhere at once (LISTEN/NOTIFY, migration 0010)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from portal.app import create_app
+from portal.db import make_engine
+from portal.settings import Settings
+from portal.web import session_changes
+from portal.web.session_cache import SessionCache
+from portal.web.session_changes import APPLICATION_NAME
+from tests.auth.helpers import sign_in
+from tests.conftest import csrf_token_from
+
+HEARD_WITHIN_SECONDS = 2.0
+
+
+@pytest.fixture(scope="module")
+def two_apps(settings: Settings) -> tuple[Starlette, Starlette]:
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: no other database tells the processes")
+    return create_app(settings), create_app(settings)
+
+
+@pytest.fixture
+def processes(two_apps: tuple[Starlette, Starlette]) -> Iterator[tuple[TestClient, TestClient]]:
+    one, other = two_apps
+    with TestClient(one) as a, TestClient(other) as b:
+        for client in (a, b):
+            _wait_until(lambda c=client: _cache(c).live, "a listener connects")
+        yield a, b
+
+
+def _cache(client: TestClient) -> SessionCache:
+    cache: SessionCache = client.app.state.session_cache  # type: ignore[attr-defined]
+    return cache
+
+
+def _reads(client: TestClient, source: str) -> float:
+    metrics = client.app.state.metrics  # type: ignore[attr-defined]
+    value: float = metrics.session_reads.labels(source)._value.get()
+    return value
+
+
+def _wait_until(condition: Callable[[], bool], what: str) -> float:
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > HEARD_WITHIN_SECONDS:
+            raise AssertionError(f"not within {HEARD_WITHIN_SECONDS} s: {what}")
+        time.sleep(0.005)
+    return time.monotonic() - began
+
+
+def _token_hash(client: TestClient) -> str:
+    token = client.cookies.get("session")
+    assert token
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _signed_in_both(a: TestClient, b: TestClient) -> str:
+    """Signs in on one process; the other then serves the same browser (a load balancer)
+    and keeps its session row."""
+    sign_in(a)
+    b.cookies.set("session", a.cookies.get("session") or "")
+    from_database, from_cache = _reads(b, "database"), _reads(b, "cache")
+    assert b.get("/profile").status_code == 200
+    assert b.get("/profile").status_code == 200
+    assert (_reads(b, "database"), _reads(b, "cache")) == (from_database + 1, from_cache + 1)
+    token_hash = _token_hash(b)
+    assert _cache(b).get(token_hash) is not None
+    return token_hash
+
+
+def _execute(settings: Settings, statement: str) -> None:
+    async def run() -> None:
+        engine = make_engine(settings.database_url, pool_size=0)
+        async with engine.begin() as db:
+            await db.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_signing_out_in_one_process_ends_the_session_in_the_other(
+    processes: tuple[TestClient, TestClient],
+) -> None:
+    a, b = processes
+    token_hash = _signed_in_both(a, b)
+    kept_cookie = a.cookies.get("session") or ""
+    token = csrf_token_from(a.get("/profile").text)
+    a.post("/auth/logout", data={"csrf_token": token}, follow_redirects=False)
+    _wait_until(lambda: _cache(b).get(token_hash) is None, "the other process forgets")
+    b.cookies.set("session", kept_cookie)
+    assert b.get("/profile", follow_redirects=False).status_code == 303
+
+
+def test_a_person_renamed_is_seen_by_every_process(
+    processes: tuple[TestClient, TestClient], settings: Settings
+) -> None:
+    a, b = processes
+    token_hash = _signed_in_both(a, b)
+    _execute(settings, "UPDATE people SET name = '张新名' WHERE subject = 'zhang-wei'")
+    try:
+        for client in (a, b):
+            _wait_until(lambda c=client: _cache(c).get(token_hash) is None, "forgotten")
+        assert "张新名" in b.get("/profile").text
+    finally:
+        _execute(settings, "UPDATE people SET name = '张伟' WHERE subject = 'zhang-wei'")
+
+
+def test_a_session_changed_behind_the_portal_s_back_is_forgotten(
+    processes: tuple[TestClient, TestClient], settings: Settings
+) -> None:
+    a, b = processes
+    token_hash = _signed_in_both(a, b)
+    _execute(settings, f"DELETE FROM web_sessions WHERE token_hash = '{token_hash}'")
+    _wait_until(lambda: _cache(b).get(token_hash) is None, "the other process forgets")
+    assert b.get("/profile", follow_redirects=False).status_code == 303
+
+
+def test_a_listener_cut_off_empties_the_cache_until_it_is_back(
+    processes: tuple[TestClient, TestClient], settings: Settings
+) -> None:
+    a, b = processes
+    _signed_in_both(a, b)
+    began = _cache(b).generation
+    _execute(
+        settings,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        f" WHERE application_name = '{APPLICATION_NAME}'",
+    )
+    # Emptied when the loss is seen, and again when listening anew.
+    _wait_until(lambda: _cache(b).generation >= began + 2, "the loss is seen, then mended")
+    _wait_until(lambda: _cache(b).live, "the listener is back")
+    from_database = _reads(b, "database")
+    assert b.get("/profile").status_code == 200
+    assert _reads(b, "database") == from_database + 1
+    assert b.get("/profile").status_code == 200
+    assert _reads(b, "database") == from_database + 1  # kept again
+
+
+def test_a_process_that_cannot_listen_reads_every_time(
+    two_apps: tuple[Starlette, Starlette], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refused(_engine: object) -> None:
+        raise ConnectionRefusedError("the listener cannot connect")
+
+    monkeypatch.setattr(session_changes, "_connect", refused)
+    with TestClient(two_apps[0]) as client:
+        sign_in(client)
+        from_database = _reads(client, "database")
+        for _ in range(3):
+            assert client.get("/profile").status_code == 200
+        assert _reads(client, "database") == from_database + 3
+        assert not _cache(client).live and len(_cache(client)) == 0
