@@ -3,14 +3,15 @@ whole and with one group of middleware left out at a time, beside the ceiling
 (bench/page_ceiling.py), each driven by ASGI calls with 64 in flight (no HTTP, no uvicorn).
 
 Usage: `.venv/bin/python bench/page_layers.py [--db postgres|sqlite] [--requests 2000]
-[--rounds 3] [--without "CsrfMiddleware" ...] [--freeze] [--keep]`. The sandbox and one
-`portal serve` run as processes only to sign 李娜 in and submit her newborn one-thing; then
-every variant is built with `create_app()` from the same settings. Per variant and page: CPU
-µs per request of this process and of PostgreSQL (its backends for the bench database and its
-own processes), the median of the rounds, rounds interleaved; and the garbage collector's
-share of it, with the count of full collections and the longest (`--freeze`: `gc.freeze()`
-first, as `portal serve`'s workers do once started). Results in `bench/results/page_layers.json`
-(with `--keep`, added to the runs already there).
+[--rounds 3] [--without "CsrfMiddleware" ...] [--setting "PORTAL_X=value" ...] [--freeze]
+[--keep]`. The sandbox and one `portal serve` run as processes only to sign 李娜 in and
+submit her newborn one-thing; then every variant is built with `create_app()` from the same
+settings (`--setting`: but those). Per variant and page: CPU µs per request of this process
+and of PostgreSQL (its backends for the bench database and its own processes), the median of
+the rounds, rounds interleaved; and the garbage collector's share of it, with the count of
+full collections and the longest (`--freeze`: `gc.freeze()` first, as `portal serve`'s
+workers do once started). Results in `bench/results/page_layers.json` (with `--keep`, added
+to the runs already there).
 
 A page rendered without a middleware is not a page anyone would serve (no language, no
 CSRF token): the figures say what a layer costs, not what to remove. Up to three variants
@@ -196,7 +197,21 @@ class Collections:
             self.longest_full[self.measuring] = max(longest, took)
 
 
-def build(variants: list[str], paths: dict[str, str], session: str) -> dict[str, ASGIApp]:
+@contextmanager
+def environment(settings: list[str]) -> Iterator[None]:
+    """While building an app: these ``PORTAL_X=value`` settings in the environment."""
+    saved = dict(os.environ)
+    os.environ.update(setting.split("=", 1) for setting in settings)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def build(
+    variants: list[str], settings: list[str], paths: dict[str, str], session: str
+) -> dict[str, ASGIApp]:
     from bench.page_ceiling import ceiling_app
     from portal.app import create_app
 
@@ -205,6 +220,9 @@ def build(variants: list[str], paths: dict[str, str], session: str) -> dict[str,
     for variant in variants:
         with middleware_left_out(frozenset(variant.split(","))):
             apps[f"portal without {variant}"] = create_app()
+    for setting in settings:
+        with environment(setting.split(",")):
+            apps[f"portal with {setting}"] = create_app()
     return apps
 
 
@@ -213,7 +231,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         progress, session = submit_one(setup.portal)
         os.environ.update(setup.portal_env())
         paths = {"home": "/", "guide": "/things/newborn", "progress": progress}
-        apps = build(args.without, paths, session)
+        apps = build(args.without, args.setting, paths, session)
 
         async def measured() -> dict[str, Any]:
             for app in apps.values():
@@ -255,13 +273,19 @@ def main() -> int:
         help="middleware class names, comma-separated, left out of one variant (at most 3)",
     )
     parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        help="PORTAL_X=value settings, comma-separated, of one more variant (at most 3 in all)",
+    )
+    parser.add_argument(
         "--freeze", action="store_true", help="gc.freeze() once the apps have started"
     )
     parser.add_argument(
         "--keep", action="store_true", help="add this run to the results file's earlier runs"
     )
     args = parser.parse_args()
-    if len(args.without) > 3:
+    if len(args.without) + len(args.setting) > 3:
         parser.error("at most three variants per run (each holds its own connection pool)")
     results = run(args)
     for line in table(results):

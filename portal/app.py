@@ -129,7 +129,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(oidc_transport.close)
             if cache_sessions:
                 await stack.enter_async_context(
-                    listening(engine, session_cache, metrics.session_cache_listening.set)
+                    listening(
+                        engine,
+                        session_cache,
+                        metrics.session_cache_listening.set,
+                        settings.session_changes_url,
+                    )
                 )
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))

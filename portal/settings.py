@@ -69,6 +69,12 @@ class Settings:
     session_cache_entries: int = _doc(
         "session rows one process keeps in memory at most (about 2 KB each)", default=10000
     )
+    session_changes_url: str = _doc(
+        "PostgreSQL URL each process's session-change listener connects to (one connection "
+        "each, outside the pool); behind PgBouncer in transaction mode, the primary's own "
+        "address; default PORTAL_DATABASE_URL",
+        default="",
+    )
     sandbox: bool = _doc(
         "mount the sandbox (identity provider, WeChat API) at /sandbox", default=True
     )

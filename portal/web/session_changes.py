@@ -4,20 +4,27 @@ process's ``SessionCache``.
 PostgreSQL's triggers (migration 0010) notify ``CHANNEL`` when a change commits:
 ``s:<token hash>`` for a session updated or deleted, ``p:<person id>`` for a person whose name
 or roles changed or who was deleted, ``*`` for either table emptied. One connection per
-process listens, outside the pool. The cache holds rows only while it is connected: when it
-is lost (a restart, a fail-over, a check that goes unanswered) the cache is emptied and stays
-empty until the listener is back, since changes made meanwhile were not heard.
+process listens, outside the pool (``PORTAL_SESSION_CHANGES_URL``: LISTEN needs a server
+session of its own, which PgBouncer's transaction pooling does not give).
+
+The cache holds rows only while the listener hears the channel: it is trusted once a message
+it sends itself comes back, and checked so every few seconds. When it is lost (a restart, a
+fail-over, a check that does not come back) the cache is emptied and stays empty until the
+listener is back, since changes made meanwhile were not heard.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.web.session_cache import SessionCache
@@ -26,8 +33,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "portal_session_changes"
 APPLICATION_NAME = "portal-session-changes"  # how pg_stat_activity names the listeners
-# A connection cut without a word (a network partition) is found by a check that goes
-# unanswered: changes could go unheard for at most about this long, so the cache's own
+PING = "ping:"  # a listener's check that it hears the channel; not a change
+# A connection cut without a word (a network partition) is found by a check that does not
+# come back: changes could go unheard for at most about this long, so the cache's own
 # expiry (PORTAL_SESSION_CACHE_SECONDS) need not be short.
 CHECK_EVERY_SECONDS = 5.0
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -44,9 +52,9 @@ def apply(cache: SessionCache, payload: str) -> None:
         cache.clear()
 
 
-async def _connect(engine: AsyncEngine) -> Any:
-    """A connection of its own (not the pool's), with the engine's URL and options."""
-    args, options = engine.dialect.create_connect_args(engine.url)
+async def _connect(engine: AsyncEngine, url: URL) -> Any:
+    """A connection of its own (not the pool's), with the engine's options."""
+    args, options = engine.dialect.create_connect_args(url)
     for pool_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
         options.pop(pool_only, None)
     options["server_settings"] = {
@@ -62,8 +70,10 @@ class SessionChangeListener:
         engine: AsyncEngine,
         cache: SessionCache,
         told: Callable[[bool], None] = lambda _listening: None,
+        url: str = "",
     ) -> None:
         self.engine = engine
+        self.url = make_url(url) if url else engine.url
         self.cache = cache
         self.told = told  # whether it listens, each time that changes (a metric)
 
@@ -72,14 +82,14 @@ class SessionChangeListener:
         failures = 0
         while not stop.is_set():
             try:
-                connection = await _connect(self.engine)
+                connection = await _connect(self.engine, self.url)
             except Exception as exc:  # down, refused, misconfigured: try again
                 delay = RETRY_AFTER_SECONDS[min(failures, len(RETRY_AFTER_SECONDS) - 1)]
                 failures += 1
                 log.warning(
                     "session changes: cannot listen (%s), again in %ss", type(exc).__name__, delay
                 )
-                with contextlib.suppress(asyncio.TimeoutError):
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
             failures = 0
@@ -88,41 +98,83 @@ class SessionChangeListener:
             except Exception as exc:  # whatever broke it, listen again
                 log.warning("session changes: listener lost (%s)", type(exc).__name__)
             finally:
-                self.cache.deaf()
-                self.told(False)
                 connection.terminate()
 
     async def _listen(self, connection: Any, stop: asyncio.Event) -> None:
         lost = asyncio.Event()
+        pings: dict[str, asyncio.Future[None]] = {}
         connection.add_termination_listener(lambda _connection: lost.set())
-        await connection.add_listener(
-            CHANNEL, lambda _connection, _pid, _channel, payload: apply(self.cache, payload)
-        )
+        await connection.add_listener(CHANNEL, functools.partial(self._heard, pings))
+        # Trusted only once a message went round: LISTEN through PgBouncer's transaction
+        # pooling, or on a standby, succeeds or fails without ever hearing anything.
+        if not await _went_round(connection, pings):
+            return
         self.cache.listening()
         self.told(True)
-        while not stop.is_set() and not lost.is_set():
-            done, _pending = await asyncio.wait(
-                [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())],
-                timeout=CHECK_EVERY_SECONDS,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            for waiter in _pending:
-                waiter.cancel()
-            if done:
-                return
-            try:
-                await asyncio.wait_for(connection.fetchval("SELECT 1"), CHECK_TIMEOUT_SECONDS)
-            except TimeoutError:
-                log.warning("session changes: the listening connection stopped answering")
-                return
+        try:
+            while await _quiet_for_a_while(stop, lost) and await _went_round(connection, pings):
+                pass
+        finally:
+            self.cache.deaf()
+            self.told(False)
+
+    def _heard(
+        self,
+        pings: dict[str, asyncio.Future[None]],
+        _connection: Any,
+        _pid: int,
+        _channel: str,
+        payload: str,
+    ) -> None:
+        if payload.startswith(PING):  # this listener's own, or another process's
+            waiter = pings.get(payload)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        else:
+            apply(self.cache, payload)
+
+
+async def _quiet_for_a_while(stop: asyncio.Event, lost: asyncio.Event) -> bool:
+    """Wait ``CHECK_EVERY_SECONDS``; False if told to stop or the connection was lost."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in (stop, lost)]
+    done, pending = await asyncio.wait(
+        waiters, timeout=CHECK_EVERY_SECONDS, return_when=asyncio.FIRST_COMPLETED
+    )
+    for waiter in pending:
+        waiter.cancel()
+    return not done
+
+
+async def _went_round(connection: Any, pings: dict[str, asyncio.Future[None]]) -> bool:
+    """Notify the channel and hear it back within ``CHECK_TIMEOUT_SECONDS``: the connection
+    answers, and it hears what is sent."""
+    nonce = PING + secrets.token_hex(8)
+    heard = asyncio.get_running_loop().create_future()
+    pings[nonce] = heard
+
+    async def ping() -> None:
+        await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, nonce)
+        await heard
+
+    try:
+        await asyncio.wait_for(ping(), CHECK_TIMEOUT_SECONDS)
+        return True
+    except TimeoutError:
+        log.warning("session changes: the listening connection did not hear itself")
+        return False
+    finally:
+        pings.pop(nonce, None)
 
 
 @contextlib.asynccontextmanager
 async def listening(
-    engine: AsyncEngine, cache: SessionCache, told: Callable[[bool], None] = lambda _: None
+    engine: AsyncEngine,
+    cache: SessionCache,
+    told: Callable[[bool], None] = lambda _: None,
+    url: str = "",
 ) -> AsyncIterator[None]:
     """Run a listener for this event loop's lifetime (the app's lifespan)."""
-    listener = SessionChangeListener(engine, cache, told)
+    listener = SessionChangeListener(engine, cache, told, url)
     stop = asyncio.Event()
     task = asyncio.create_task(listener.run(stop))
     try:
