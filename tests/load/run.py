@@ -278,8 +278,13 @@ def run(args: argparse.Namespace, out: Path, tmp: Path) -> Summary:
         discovery = f"{setup.sandbox}/idp/.well-known/openid-configuration"
         stack.wait_http(discovery, sandbox, timeout=180)
         stack.wait_http(f"{setup.portal}/healthz", web, timeout=180)
-        if args.workers > 1:
-            stack.wait_log(web, "Application startup complete", args.workers)
+        # Every worker spawned (their start-up lines are not logged at WARNING): one that is
+        # still starting leaves the shared socket to those that are ready.
+        deadline = time.monotonic() + 60
+        while len(workers_of(web.popen.pid, args.workers)) < args.workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"web: fewer than {args.workers} workers")
+            time.sleep(0.05)
         if relay.popen.poll() is not None:
             raise RuntimeError(f"relay exited:\n{relay.log_text()[-3000:]}")
 
