@@ -27,7 +27,8 @@ class SessionCache:
         self.monotonic = monotonic
         self.generation = 0
         self._listeners = 0
-        self._rows: OrderedDict[str, tuple[Sequence[Any], int | None, float]] = OrderedDict()
+        # token hash → (the row, the data version it was read for, its person, expiry)
+        self._rows: OrderedDict[str, tuple[Sequence[Any], int, int | None, float]] = OrderedDict()
         self._by_person: dict[int, set[str]] = {}
         # One app may run on several event loops at once (tests, each in its own thread).
         self._lock = threading.Lock()
@@ -36,26 +37,33 @@ class SessionCache:
     def live(self) -> bool:
         return self._listeners > 0 and self.seconds > 0 and self.entries > 0
 
-    def get(self, token_hash: str) -> Sequence[Any] | None:
-        """The row as last read, or None (not held, expired, or no listener)."""
+    def get(self, token_hash: str, version: int) -> Sequence[Any] | None:
+        """The row as last read for this version of the data, or None (not held, another
+        version, expired, or no listener)."""
         found = self._rows.get(token_hash)
         if found is None:
             return None
-        row, _person, expires = found
+        row, read_for, _person, expires = found
         if expires <= self.monotonic():
             self.forget(token_hash)
             return None
-        return row
+        return row if read_for == version else None
 
     def put(
-        self, token_hash: str, row: Sequence[Any], person_id: int | None, generation: int
+        self,
+        token_hash: str,
+        version: int,
+        row: Sequence[Any],
+        person_id: int | None,
+        generation: int,
     ) -> bool:
-        """Hold ``row``, read after ``generation`` was taken, unless anything changed since."""
+        """Hold ``row``, read for ``version`` after ``generation`` was taken, unless anything
+        changed since."""
         with self._lock:
             if not self.live or generation != self.generation:
                 return False
             self._drop(token_hash)
-            self._rows[token_hash] = (row, person_id, self.monotonic() + self.seconds)
+            self._rows[token_hash] = (row, version, person_id, self.monotonic() + self.seconds)
             if person_id is not None:
                 self._by_person.setdefault(person_id, set()).add(token_hash)
             while len(self._rows) > self.entries:
@@ -96,9 +104,10 @@ class SessionCache:
 
     def _drop(self, token_hash: str) -> None:
         found = self._rows.pop(token_hash, None)
-        if found is not None and found[1] is not None:
-            tokens = self._by_person.get(found[1])
+        person = None if found is None else found[2]
+        if person is not None:
+            tokens = self._by_person.get(person)
             if tokens is not None:
                 tokens.discard(token_hash)
                 if not tokens:
-                    del self._by_person[found[1]]
+                    del self._by_person[person]

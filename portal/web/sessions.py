@@ -8,6 +8,12 @@ only when the data changed, or at most once a minute to record use, so reading p
 no write. Given a ``SessionCache`` (PostgreSQL, portal.web.session_cache), a page (GET, HEAD)
 takes a row this process read lately instead of reading it again; every other request reads
 the database, so a change of state always acts on the session as it is.
+
+The cookie is ``<token>.<version>``: the version goes up each time the data changes, and a
+kept row serves only the version it was read for. So the page a browser is sent to after a
+change (post, redirect, get) never shows the session as it was before, whichever process
+serves it and however late that process hears of the change. The version is no secret:
+naming another one only makes the process read the database.
 """
 
 from __future__ import annotations
@@ -112,6 +118,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _cookie_value(token: str, version: int) -> str:
+    return f"{token}.{version}" if version else token
+
+
+def _token_and_version(value: str | None) -> tuple[str | None, int]:
+    """The cookie's token and data version (0 when it has none: a new session)."""
+    if not value:
+        return None, 0
+    token, _, version = value.partition(".")  # "." is not in a token_urlsafe token
+    return token, int(version) if version.isdigit() and len(version) < 10 else 0
+
+
 Connect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 
@@ -195,8 +213,8 @@ class SessionMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        token = request_cookie(scope, self.cookie)
-        row, session = await self._load(token, scope) if token else (None, SessionData())
+        token, version = _token_and_version(request_cookie(scope, self.cookie))
+        row, session = await self._load(token, version, scope) if token else (None, SessionData())
         if not token:
             scope["session"] = session
             for loader in self.loaders:
@@ -204,7 +222,7 @@ class SessionMiddleware:
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await self._save(message, token, row, session)
+                await self._save(message, token, version, row, session)
             await send(message)
 
         await self.app(scope, receive, send_with_session)
@@ -226,12 +244,12 @@ class SessionMiddleware:
         data: dict[str, Any] = json.loads(stored)
         return data
 
-    async def _read(self, token_hash: str, scope: Scope) -> Any | None:
+    async def _read(self, token_hash: str, version: int, scope: Scope) -> Any | None:
         """The session's row with the loaders' columns: from the cache for a page, else one
-        read (db_reads), kept for later pages."""
+        read (db_reads), kept for later pages of this version of the data."""
         cache = self.cache
         if cache is not None and scope.get("method") in CACHED_METHODS:
-            found = cache.get(token_hash)
+            found = cache.get(token_hash, version)
             if found is not None:
                 if self.reads is not None:
                     self.reads("cache")
@@ -242,7 +260,7 @@ class SessionMiddleware:
         if self.reads is not None:
             self.reads("database")
         if found is not None and cache is not None:
-            cache.put(token_hash, found, found[3], generation)
+            cache.put(token_hash, version, found, found[3], generation)
         return found
 
     def _forget(self, token_hash: str) -> None:
@@ -251,10 +269,12 @@ class SessionMiddleware:
         if self.cache is not None:
             self.cache.forget(token_hash)
 
-    async def _load(self, token: str, scope: Scope) -> tuple[_Stored | None, SessionData]:
+    async def _load(
+        self, token: str, version: int, scope: Scope
+    ) -> tuple[_Stored | None, SessionData]:
         """The row and its data, then every loader's."""
         token_hash = _hash(token)
-        found = await self._read(token_hash, scope)
+        found = await self._read(token_hash, version, scope)
         row = None if found is None else _Stored(token_hash, *found[:3])
         now = clock.now()
         if row is not None and (
@@ -278,7 +298,12 @@ class SessionMiddleware:
         return row, session
 
     async def _save(
-        self, message: Message, token: str | None, row: _Stored | None, session: SessionData
+        self,
+        message: Message,
+        token: str | None,
+        version: int,
+        row: _Stored | None,
+        session: SessionData,
     ) -> None:
         headers = MutableHeaders(scope=message)
         now = clock.now()
@@ -322,6 +347,10 @@ class SessionMiddleware:
                     )
                 )
             self._forget(row.token_hash)
+            if session.modified and token:
+                set_cookie(
+                    headers, self.cookie, _cookie_value(token, version + 1), https=self.https
+                )
 
 
 async def purge_expired(sessionmaker: async_sessionmaker[Any], idle: timedelta) -> int:

@@ -176,3 +176,24 @@ def test_its_own_writes_are_seen_at_once(cached_app: Starlette) -> None:
         client.cookies.clear()
         client.cookies.set("session", old)
         assert client.get("/read").json() == {}
+
+
+def test_a_change_seen_by_the_browser_is_seen_by_every_process_at_once(
+    database_url: str,
+) -> None:
+    """Post, redirect, get, with the get served by another process that has not heard of
+    the change yet (its cache hears nothing here): the cookie's version sends it to the
+    database."""
+    caches = [SessionCache(seconds=30, entries=100) for _ in range(2)]
+    for cache in caches:
+        cache.listening()
+    one, other = (_session_app(database_url, cache) for cache in caches)
+    with TestClient(one) as a, TestClient(other) as b:
+        a.get("/write?who=gina")
+        b.cookies.set("session", a.cookies.get("session") or "")
+        assert b.get("/read").json() == {"who": "gina"}  # kept by the other process
+        a.get("/write?who=hugo")  # the data changes: a new version in the cookie
+        b.cookies.set("session", a.cookies.get("session") or "")
+        assert b.get("/read").json() == {"who": "hugo"}
+        assert b.get("/read").json() == {"who": "hugo"}
+        assert len(caches[1]) == 1
