@@ -35,6 +35,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from bench import page_layers, relay_throughput
 from bench._stack import sandbox_and_portal
 from bench.page_throughput import PAGES, submit_one
 from bench.relay_throughput import ROOT
+from portal.db_reads import driver_reads
 
 RESULTS = ROOT / "bench" / "results" / "page_instructions.json"
 WARM_UP = 100
@@ -80,6 +82,18 @@ def counted(page: str, target: str, requests: int, env: dict[str, str]) -> int:
     return int(found.group(1))
 
 
+async def sessions_kept(app: Any, timeout: float = 60.0) -> None:
+    """On PostgreSQL, until the session cache's listener hears (the pages then read no
+    session row), as in a served worker a moment after start-up."""
+    if not driver_reads(app.state.engine):
+        return
+    deadline = time.monotonic() + timeout
+    while not app.state.session_cache.live:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the session-change listener did not connect")
+        await asyncio.sleep(0.05)
+
+
 def child(page: str, target: str, requests: int) -> None:
     """Runs under valgrind: serves the page, counted only around the measured requests."""
     from bench.page_ceiling import ceiling_app
@@ -96,6 +110,7 @@ def child(page: str, target: str, requests: int) -> None:
     async def serve() -> None:
         if target != "ceiling":
             await page_layers.started(app)
+            await sessions_kept(app)
         freeze_what_start_up_made()  # as portal serve's workers do once started
         await page_layers.drive(app, path, session, WARM_UP)
         counting("on")
