@@ -78,29 +78,33 @@ class SessionChangeListener:
         self.told = told  # whether it listens, each time that changes (a metric)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Listen until ``stop``, reconnecting after every loss."""
+        """Listen until ``stop``, connecting again after every loss; waiting longer after
+        each attempt that was never heard."""
         failures = 0
         while not stop.is_set():
+            heard = False
             try:
                 connection = await _connect(self.engine, self.url)
             except Exception as exc:  # down, refused, misconfigured: try again
-                delay = RETRY_AFTER_SECONDS[min(failures, len(RETRY_AFTER_SECONDS) - 1)]
-                failures += 1
-                log.warning(
-                    "session changes: cannot listen (%s), again in %ss", type(exc).__name__, delay
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+                log.warning("session changes: cannot listen (%s)", type(exc).__name__)
+            else:
+                try:
+                    heard = await self._listen(connection, stop)
+                except Exception as exc:  # whatever broke it, listen again
+                    log.warning("session changes: listener lost (%s)", type(exc).__name__)
+                finally:
+                    connection.terminate()
+            if heard:
+                failures = 0
                 continue
-            failures = 0
-            try:
-                await self._listen(connection, stop)
-            except Exception as exc:  # whatever broke it, listen again
-                log.warning("session changes: listener lost (%s)", type(exc).__name__)
-            finally:
-                connection.terminate()
+            delay = RETRY_AFTER_SECONDS[min(failures, len(RETRY_AFTER_SECONDS) - 1)]
+            failures += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
 
-    async def _listen(self, connection: Any, stop: asyncio.Event) -> None:
+    async def _listen(self, connection: Any, stop: asyncio.Event) -> bool:
+        """Listen on ``connection`` until it is lost or ``stop``; False if it never heard
+        itself."""
         lost = asyncio.Event()
         pings: dict[str, asyncio.Future[None]] = {}
         connection.add_termination_listener(lambda _connection: lost.set())
@@ -108,7 +112,7 @@ class SessionChangeListener:
         # Trusted only once a message went round: LISTEN through PgBouncer's transaction
         # pooling, or on a standby, succeeds or fails without ever hearing anything.
         if not await _went_round(connection, pings):
-            return
+            return False
         self.cache.listening()
         self.told(True)
         try:
@@ -117,6 +121,7 @@ class SessionChangeListener:
         finally:
             self.cache.deaf()
             self.told(False)
+        return True
 
     def _heard(
         self,
