@@ -17,28 +17,21 @@ depends_on = None
 
 CHANNEL = "portal_session_changes"  # portal.web.session_changes.CHANNEL, as of this revision
 
+
+def _notifying(function: str, payload: str) -> str:
+    return f"""
+    CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{CHANNEL}', {payload});
+        RETURN NULL;
+    END $$
+    """
+
+
 UPGRADE = [
-    f"""
-    CREATE FUNCTION portal_session_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM pg_notify('{CHANNEL}', 's:' || OLD.token_hash);
-        RETURN NULL;
-    END $$
-    """,
-    f"""
-    CREATE FUNCTION portal_person_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM pg_notify('{CHANNEL}', 'p:' || OLD.id);
-        RETURN NULL;
-    END $$
-    """,
-    f"""
-    CREATE FUNCTION portal_sessions_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM pg_notify('{CHANNEL}', '*');
-        RETURN NULL;
-    END $$
-    """,
+    _notifying("portal_session_changed", "'s:' || OLD.token_hash"),
+    _notifying("portal_person_changed", "'p:' || OLD.id"),
+    _notifying("portal_sessions_emptied", "'*'"),
     """
     CREATE TRIGGER web_sessions_changed AFTER UPDATE OR DELETE ON web_sessions
     FOR EACH ROW EXECUTE FUNCTION portal_session_changed()
