@@ -24,10 +24,10 @@ from tests.relay.live import (
 SLOW = 3600.0  # a working day per hour: nothing moves past review during these tests
 
 
-def wait_until(check, timeout: float):  # type: ignore[no-untyped-def]
+def wait_until(check, timeout: float, every: float = 0.2):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not (result := check()) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(every)
     return result
 
 
@@ -71,12 +71,14 @@ def test_relay_processes_killed_mid_batch_lose_and_double_nothing(without_relay:
     source = _source(live)
     clones = live.call(lambda: clone_submissions(live, source, 200))
     everything = [source, *clones]
-    live.control("faults", {"latency_ms": 40})  # batches take a while: the kill lands mid-batch
+    # Each answer takes 0.4 s: a worker's 32 at a time, two workers, the 201 take about 1.6 s
+    # (at 40 ms they took 0.2 s on a fast machine, and the kill came after the last).
+    live.control("faults", {"latency_ms": 400})
 
     workers = 2
     first = relay_process(live.settings, workers)
     try:
-        assert wait_until(lambda: live.call(lambda: relayed(live, everything)) >= 30, 60)
+        assert wait_until(lambda: live.call(lambda: relayed(live, everything)) >= 30, 60, 0.02)
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
     finally:
