@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     cipher = PersonalDataCipher(settings.data_key)
     # Used only while this process hears every session change: PostgreSQL (LISTEN/NOTIFY).
     session_cache = SessionCache(settings.session_cache_seconds, settings.session_cache_entries)
-    cache_sessions = driver_reads(engine) and session_cache.seconds > 0
+    cache_sessions = driver_reads(engine) and session_cache.enabled
 
     async def reject_csrf(request: Request, problem: str) -> Response:
         return templates.render(request, "errors/csrf.html", {"problem": problem}, status_code=403)

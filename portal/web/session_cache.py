@@ -34,8 +34,13 @@ class SessionCache:
         self._lock = threading.Lock()
 
     @property
+    def enabled(self) -> bool:
+        """Whether the settings let it keep anything at all."""
+        return self.seconds > 0 and self.entries > 0
+
+    @property
     def live(self) -> bool:
-        return self._listeners > 0 and self.seconds > 0 and self.entries > 0
+        return self._listeners > 0 and self.enabled
 
     def get(self, token_hash: str, version: int) -> Sequence[Any] | None:
         """The row as last read for this version of the data, or None (not held, another
@@ -45,7 +50,8 @@ class SessionCache:
             return None
         row, read_for, _person, expires = found
         if expires <= self.monotonic():
-            self.forget(token_hash)
+            with self._lock:  # old, not changed: reads under way may still keep theirs
+                self._drop(token_hash)
             return None
         return row if read_for == version else None
 
