@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import httpx2
+from prometheus_client import Counter
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -30,6 +31,7 @@ from portal import health, sealed
 from portal.agents import routes as agents_routes
 from portal.applications import progress_routes, webhook_routes
 from portal.applications import routes as applications_routes
+from portal.applications.progress_pages import ProgressCache, ProgressPages
 from portal.assist import console as assist_console
 from portal.assist import live as assist_live
 from portal.assist import routes as assist_routes
@@ -52,6 +54,7 @@ from portal.templating import STATIC_DIR, Templates
 from portal.wallet import public_routes as wallet_public_routes
 from portal.wallet import routes as wallet_routes
 from portal.web.csrf import CsrfMiddleware
+from portal.web.db_changes import listening
 from portal.web.locale import LocaleMiddleware
 from portal.web.metrics import Metrics, MetricsMiddleware
 from portal.web.preferences import PreferencesMiddleware
@@ -60,7 +63,6 @@ from portal.web.request_id import RequestIdMiddleware
 from portal.web.routing import IndexedRouter
 from portal.web.security_headers import SecurityHeadersMiddleware
 from portal.web.session_cache import SessionCache
-from portal.web.session_changes import listening
 from portal.web.sessions import SessionMiddleware
 from portal.web.shedding import ConcurrencyLimitMiddleware
 from portal.web.unavailable import RETRY_AFTER, DatabaseUnavailableMiddleware
@@ -77,9 +79,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     templates = Templates()
     metrics = Metrics()
     cipher = PersonalDataCipher(settings.data_key)
-    # Used only while this process hears every session change: PostgreSQL (LISTEN/NOTIFY).
+    # Kept only while this process hears every change: PostgreSQL (LISTEN/NOTIFY).
     session_cache = SessionCache(settings.session_cache_seconds, settings.session_cache_entries)
-    cache_sessions = driver_reads(engine) and session_cache.enabled
+    progress_cache = ProgressCache(settings.progress_cache_seconds, settings.progress_cache_entries)
+    caches = [c for c in (session_cache, progress_cache) if driver_reads(engine) and c.enabled]
 
     async def reject_csrf(request: Request, problem: str) -> Response:
         return templates.render(request, "errors/csrf.html", {"problem": problem}, status_code=403)
@@ -127,14 +130,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # The identity provider's keep-alive connections, owned by this loop too.
             await oidc_transport.open()
             stack.push_async_callback(oidc_transport.close)
-            if cache_sessions:
+            if caches:
                 await stack.enter_async_context(
-                    listening(
-                        engine,
-                        session_cache,
-                        metrics.session_cache_listening.set,
-                        settings.session_changes_url,
-                    )
+                    listening(engine, caches, metrics.changes_listening.set, settings.changes_url)
                 )
             if settings.relay_in_process:
                 await stack.enter_async_context(in_process_relay(app))
@@ -200,8 +198,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             lifetime=timedelta(hours=settings.session_max_hours),
             cipher=cipher,
             loaders=[ACTOR_LOADER],
-            cache=session_cache if cache_sessions else None,
-            reads=session_reads(metrics),
+            cache=session_cache if session_cache in caches else None,
+            reads=counted(metrics.session_reads),
         ),
     ]
     app = Starlette(
@@ -222,6 +220,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.oauth = make_oauth(settings, oidc_transport)
     app.state.cipher = cipher
     app.state.session_cache = session_cache
+    app.state.progress_pages = ProgressPages(
+        engine,
+        progress_cache if progress_cache in caches else None,
+        counted(metrics.progress_reads),
+    )
     sealed.configure(app.state.cipher)
     app.state.assist_hub = make_hub(settings.redis_url)
     app.state.limiter = RateLimiter(
@@ -241,8 +244,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
-def session_reads(metrics: Metrics) -> Callable[[str], None]:
-    counters = {source: metrics.session_reads.labels(source) for source in ("cache", "database")}
+def counted(reads: Counter) -> Callable[[str], None]:
+    """Counts a kept read by its source, "cache" or "database"."""
+    counters = {source: reads.labels(source) for source in ("cache", "database")}
     return lambda source: counters[source].inc()
 
 

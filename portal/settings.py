@@ -69,10 +69,19 @@ class Settings:
     session_cache_entries: int = _doc(
         "session rows one process keeps in memory at most (about 2 KB each)", default=10000
     )
-    session_changes_url: str = _doc(
-        "PostgreSQL URL each process's session-change listener connects to (one connection "
-        "each, outside the pool); behind PgBouncer in transaction mode, the primary's own "
-        "address; default PORTAL_DATABASE_URL",
+    progress_cache_seconds: int = _doc(
+        "PostgreSQL: an application page may use the rows this process read up to this long "
+        "ago; every change reaches every process at once (LISTEN/NOTIFY), this only bounds "
+        "it should one go unheard; 0 reads every time",
+        default=30,
+    )
+    progress_cache_entries: int = _doc(
+        "application pages one process keeps the rows of at most (a few KB each)", default=5000
+    )
+    changes_url: str = _doc(
+        "PostgreSQL URL each process's change listener connects to (one connection each, "
+        "outside the pool); behind PgBouncer in transaction mode, the primary's own address; "
+        "default PORTAL_DATABASE_URL",
         default="",
     )
     sandbox: bool = _doc(

@@ -245,7 +245,12 @@ async def page(
 ) -> tuple[ApplicationRow, Children] | None:
     """The application and what its page shows, if the actor may see it (else None), in one
     statement. ``whole=False`` (the htmx poll of the live part): no timeline, no reminders."""
-    rows = await db.all(
+    return parsed(await rows(db, public_id, actor, whole=whole), actor)
+
+
+async def rows(db: Reader, public_id: str, actor: Actor, *, whole: bool = True) -> list[Any]:
+    """The statement's rows, as ``parsed`` takes them (and ``progress_pages`` keeps them)."""
+    return await db.all(
         _WHOLE if whole else _LIVE,
         {
             "public_id": public_id,
@@ -254,15 +259,24 @@ async def page(
             "person": actor.person_id,
         },
     )
-    found = next((r for r in rows if r.part == "application"), None)
-    if found is None:
+
+
+def application_id(found: Sequence[Any]) -> int | None:
+    """The application's id, if the rows hold it (its subject is the actor's)."""
+    return next((r.id for r in found if r.part == "application"), None)
+
+
+def parsed(found: Sequence[Any], actor: Actor) -> tuple[ApplicationRow, Children] | None:
+    """The application and its children from ``rows``, if the actor may see it."""
+    row = next((r for r in found if r.part == "application"), None)
+    if row is None:
         return None
     application = ApplicationRow(
-        **{name: getattr(found, shape) for name, shape in _APPLICATION.items()}
+        **{name: getattr(row, shape) for name, shape in _APPLICATION.items()}
     )
     if not services.may_access(application, actor):
         return None
-    return application, _sorted(rows)
+    return application, _sorted(found)
 
 
 def _sorted(rows: Sequence[Any]) -> Children:

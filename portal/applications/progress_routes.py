@@ -14,10 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from auth.guards import require_actor
-from portal.applications import aftercare, lookup, package, progress_read, uploads
+from portal.applications import aftercare, lookup, package, uploads
 from portal.applications.models import Application, Upload
 from portal.catalog.schema import OneThing
-from portal.db_reads import reading
 from portal.forms.validation import read_fields
 from portal.ratings import view as ratings_view
 from portal.web import appstate
@@ -49,13 +48,15 @@ async def _mine(request: Request, db: Any) -> tuple[Application, OneThing]:
 
 
 async def application_page(request: Request) -> Response:
-    """One Core statement (progress_read); the htmx poll reads only what its part shows."""
+    """One Core statement (progress_read), or none (progress_pages); the htmx poll reads only
+    what its part shows. After the person's own change (``?submitted``, ``?done``) the page
+    reads the database, whatever this process was told."""
     actor = require_actor(request)
     poll = bool(request.headers.get("hx-request"))
-    async with reading(appstate.engine(request)) as db:
-        found = await progress_read.page(
-            db, request.path_params["application"], actor, whole=not poll
-        )
+    own_change = "submitted" in request.query_params or "done" in request.query_params
+    found = await appstate.progress_pages(request).page(
+        request.path_params["application"], actor, whole=not poll, fresh=own_change
+    )
     if found is None:
         raise HTTPException(404)
     application, rows = found

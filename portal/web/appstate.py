@@ -13,6 +13,7 @@ from integrations.licenses import LicenseLibrary
 if TYPE_CHECKING:
     from auth.crypto import PersonalDataCipher
     from integrations.wechat import WeChatGateway
+    from portal.applications.progress_pages import ProgressPages
     from portal.catalog.services import CatalogService
     from portal.settings import Settings
     from portal.templating import Templates
@@ -42,6 +43,11 @@ def engine(request: HTTPConnection) -> AsyncEngine:
 
 def cipher(request: HTTPConnection) -> PersonalDataCipher:
     value: PersonalDataCipher = request.app.state.cipher
+    return value
+
+
+def progress_pages(request: HTTPConnection) -> ProgressPages:
+    value: ProgressPages = request.app.state.progress_pages
     return value
 
 

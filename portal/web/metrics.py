@@ -72,9 +72,16 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
-        self.session_cache_listening = Gauge(
-            "portal_session_cache_listening",
-            "1 while this process hears session changes and may keep session rows, else 0",
+        self.progress_reads = Counter(
+            "portal_progress_reads",
+            "Application pages' rows, by where they came from (cache, database)",
+            ["source"],
+            registry=self.registry,
+        )
+        self.changes_listening = Gauge(
+            "portal_changes_listening",
+            "1 while this process hears the database's changes and may keep session rows "
+            "and application pages, else 0",
             registry=self.registry,
             multiprocess_mode="livesum",
         )

@@ -249,7 +249,7 @@ class SessionMiddleware:
         read (db_reads), kept for later pages of this version of the data."""
         cache = self.cache
         if cache is not None and scope.get("method") in CACHED_METHODS:
-            found = cache.get(token_hash, version)
+            found = cache.row(token_hash, version)
             if found is not None:
                 if self.reads is not None:
                     self.reads("cache")
@@ -260,7 +260,7 @@ class SessionMiddleware:
         if self.reads is not None:
             self.reads("database")
         if found is not None and cache is not None:
-            cache.put(token_hash, version, found, found[3], generation)
+            cache.keep(token_hash, version, found, found[3], generation)
         return found
 
     def _forget(self, token_hash: str) -> None:

@@ -1,16 +1,18 @@
-"""Hear, in every process, that a session or its person changed, and forget it from the
-process's ``SessionCache``.
+"""Hear, in every process, what changed in the database that the process may have kept
+(``KeptRows``: session rows, application pages), and forget it.
 
-PostgreSQL's triggers (migration 0010) notify ``CHANNEL`` when a change commits:
+PostgreSQL's triggers (migrations 0010, 0011) notify ``CHANNEL`` when a change commits:
 ``s:<token hash>`` for a session updated or deleted, ``p:<person id>`` for a person whose name
-or roles changed or who was deleted, ``*`` for either table emptied. One connection per
-process listens, outside the pool (``PORTAL_SESSION_CHANGES_URL``: LISTEN needs a server
-session of its own, which PgBouncer's transaction pooling does not give).
+or roles changed or who was deleted, ``a:<application id>`` for an application or anything its
+page shows (items, timeline, reminders, outbox rows, ratings) written, ``*`` for any of those
+tables emptied. One connection per process listens, outside the pool (``PORTAL_CHANGES_URL``:
+LISTEN needs a server session of its own, which PgBouncer's transaction pooling does not
+give).
 
-The cache holds rows only while the listener hears the channel: it is trusted once a message
-it sends itself comes back, and checked so every few seconds. When it is lost (a restart, a
-fail-over, a check that does not come back) the cache is emptied and stays empty until the
-listener is back, since changes made meanwhile were not heard.
+The caches keep values only while the listener hears the channel: it is trusted once a
+message it sends itself comes back, and checked so every few seconds. When it is lost (a
+restart, a fail-over, a check that does not come back) the caches are emptied and stay empty
+until the listener is back, since changes made meanwhile were not heard.
 """
 
 from __future__ import annotations
@@ -20,36 +22,44 @@ import contextlib
 import functools
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from portal.web.session_cache import SessionCache
-
 log = logging.getLogger(__name__)
 
-CHANNEL = "portal_session_changes"
-APPLICATION_NAME = "portal-session-changes"  # how pg_stat_activity names the listeners
+CHANNEL = "portal_changes"
+APPLICATION_NAME = "portal-changes"  # how pg_stat_activity names the listeners
 PING = "ping:"  # a listener's check that it hears the channel; not a change
 # A connection cut without a word (a network partition) is found by a check that does not
 # come back: changes could go unheard for at most about this long, so the cache's own
-# expiry (PORTAL_SESSION_CACHE_SECONDS) need not be short.
+# expiry (PORTAL_*_CACHE_SECONDS) need not be short.
 CHECK_EVERY_SECONDS = 5.0
 CHECK_TIMEOUT_SECONDS = 3.0
 RETRY_AFTER_SECONDS = (0.2, 1.0, 2.0, 5.0)
 
 
-def apply(cache: SessionCache, payload: str) -> None:
+class Hearing(Protocol):
+    """A cache the listener keeps true (``KeptRows`` and its kinds)."""
+
+    def heard(self, kind: str, key: str) -> bool: ...  # False: not a change of its kind
+
+    def clear(self) -> None: ...
+
+    def listening(self) -> None: ...
+
+    def deaf(self) -> None: ...
+
+
+def apply(caches: Sequence[Hearing], payload: str) -> None:
     kind, _, key = payload.partition(":")
-    if kind == "s" and key:
-        cache.forget(key)
-    elif kind == "p" and key.isdigit():
-        cache.forget_person(int(key))
-    else:  # "*", or a message this version does not know: forget everything
-        cache.clear()
+    if not any(cache.heard(kind, key) for cache in caches):
+        # "*", or a message this version does not know: forget everything
+        for cache in caches:
+            cache.clear()
 
 
 async def _connect(engine: AsyncEngine, url: URL) -> Any:
@@ -64,17 +74,17 @@ async def _connect(engine: AsyncEngine, url: URL) -> Any:
     return await asyncpg.connect(*args, **options)
 
 
-class SessionChangeListener:
+class ChangeListener:
     def __init__(
         self,
         engine: AsyncEngine,
-        cache: SessionCache,
+        caches: Sequence[Hearing],
         told: Callable[[bool], None] = lambda _listening: None,
         url: str = "",
     ) -> None:
         self.engine = engine
         self.url = make_url(url) if url else engine.url
-        self.cache = cache
+        self.caches = caches
         self.told = told  # whether it listens, each time that changes (a metric)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -86,12 +96,12 @@ class SessionChangeListener:
             try:
                 connection = await _connect(self.engine, self.url)
             except Exception as exc:  # down, refused, misconfigured: try again
-                log.warning("session changes: cannot listen (%s)", type(exc).__name__)
+                log.warning("db changes: cannot listen (%s)", type(exc).__name__)
             else:
                 try:
                     heard = await self._listen(connection, stop)
                 except Exception as exc:  # whatever broke it, listen again
-                    log.warning("session changes: listener lost (%s)", type(exc).__name__)
+                    log.warning("db changes: listener lost (%s)", type(exc).__name__)
                 finally:
                     connection.terminate()
             if heard:
@@ -113,13 +123,15 @@ class SessionChangeListener:
         # pooling, or on a standby, succeeds or fails without ever hearing anything.
         if not await _went_round(connection, pings):
             return False
-        self.cache.listening()
+        for cache in self.caches:
+            cache.listening()
         self.told(True)
         try:
             while await _quiet_for_a_while(stop, lost) and await _went_round(connection, pings):
                 pass
         finally:
-            self.cache.deaf()
+            for cache in self.caches:
+                cache.deaf()
             self.told(False)
         return True
 
@@ -136,7 +148,7 @@ class SessionChangeListener:
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
         else:
-            apply(self.cache, payload)
+            apply(self.caches, payload)
 
 
 async def _quiet_for_a_while(stop: asyncio.Event, lost: asyncio.Event) -> bool:
@@ -165,7 +177,7 @@ async def _went_round(connection: Any, pings: dict[str, asyncio.Future[None]]) -
         await asyncio.wait_for(ping(), CHECK_TIMEOUT_SECONDS)
         return True
     except TimeoutError:
-        log.warning("session changes: the listening connection did not hear itself")
+        log.warning("db changes: the listening connection did not hear itself")
         return False
     finally:
         pings.pop(nonce, None)
@@ -174,12 +186,12 @@ async def _went_round(connection: Any, pings: dict[str, asyncio.Future[None]]) -
 @contextlib.asynccontextmanager
 async def listening(
     engine: AsyncEngine,
-    cache: SessionCache,
+    caches: Sequence[Hearing],
     told: Callable[[bool], None] = lambda _: None,
     url: str = "",
 ) -> AsyncIterator[None]:
     """Run a listener for this event loop's lifetime (the app's lifespan)."""
-    listener = SessionChangeListener(engine, cache, told, url)
+    listener = ChangeListener(engine, caches, told, url)
     stop = asyncio.Event()
     task = asyncio.create_task(listener.run(stop))
     try:
