@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from portal.applications.progress_pages import ProgressCache
 from portal.web import kept_rows
+from portal.web.db_changes import apply
 from portal.web.kept_rows import KeptRows
+from portal.web.session_cache import SessionCache
 
 
 @pytest.fixture
@@ -56,3 +59,27 @@ def test_a_value_kept_again_leaves_nothing_under_its_old_tags(kept: KeptRows[str
     kept.put("page 1", "v1'", [("application", 2)], kept.generation)
     kept.forget(("application", 1))
     assert kept.get("page 1") == "v1'"
+
+
+@pytest.mark.parametrize(
+    ("payload", "sessions_left", "pages_left"),
+    [
+        ("a:1", 1, 1),  # application 1's page only
+        ("a:2", 1, 1),
+        ("a:3", 1, 2),  # an application nobody kept
+        ("s:token", 0, 2),
+        ("*", 0, 0),
+        ("a:x", 0, 0),  # a message it cannot read: forget everything
+    ],
+)
+def test_each_notice_reaches_the_cache_of_its_kind(
+    payload: str, sessions_left: int, pages_left: int
+) -> None:
+    sessions, pages = SessionCache(30, 10), ProgressCache(30, 10)
+    for cache in (sessions, pages):
+        cache.listening()
+    sessions.keep("token", 0, ("row",), 7, sessions.generation)
+    for n in (1, 2):
+        pages.put(f"page {n}", ["rows"], [("application", n)], pages.generation)
+    apply([sessions, pages], payload)
+    assert (len(sessions), len(pages)) == (sessions_left, pages_left)
