@@ -15,6 +15,7 @@ Environment: the portal's ``PORTAL_*`` settings, ``BENCH_PAGES`` (space-separate
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 from typing import Any
@@ -26,7 +27,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from portal.app import create_app
+from portal.settings import Settings
 from portal.templating import Templates
+from portal.web import reuse_port
 from portal.web.csrf import CsrfState
 
 STATE_KEYS = ("locale", "preferences", "actor")
@@ -81,3 +84,27 @@ def ceiling_app(paths: list[str], session: str) -> Starlette:
 
 def app_factory() -> Starlette:
     return ceiling_app(os.environ["BENCH_PAGES"].split(), os.environ["BENCH_SESSION"])
+
+
+def main() -> None:
+    """Served as ``portal serve`` serves the portal (the same workers, the same sockets)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--loop", default="asyncio")
+    args = parser.parse_args()
+    options = {
+        "app": "bench.page_ceiling:app_factory",
+        "factory": True,
+        "host": "127.0.0.1",
+        "port": args.port,
+        "workers": args.workers,
+        "loop": args.loop,
+        "access_log": False,
+        "log_level": "warning",
+    }
+    reuse_port.run(options, Settings.from_env().socket_per_worker)
+
+
+if __name__ == "__main__":
+    main()

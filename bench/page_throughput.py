@@ -314,6 +314,14 @@ def port() -> int:
 TAKEN: set[int] = set()
 
 
+def served(args: argparse.Namespace) -> dict[str, str]:
+    """How both the portal and the ceiling are served: the same loop, the same sockets."""
+    return {
+        "PORTAL_EVENT_LOOP": args.loop,
+        "PORTAL_SOCKET_PER_WORKER": "false" if args.shared_socket else "true",
+    }
+
+
 def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
     setup = Setup(fresh_database(args.db, tmp), tmp, portal_port=port(), sandbox_port=port())
     procs = Processes(tmp)
@@ -327,7 +335,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
         web = procs.start(
             "web",
             ["serve", "--port", str(setup.portal_port), "--workers", str(workers)],
-            setup.portal_env() | {"PORTAL_EVENT_LOOP": args.loop},
+            setup.portal_env() | served(args),
         )
         wait_http(f"{setup.portal}/healthz", web, timeout=240)  # two workers on a busy machine
         if workers > 1:
@@ -337,30 +345,27 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> list[Measure]:
         paths = {page: path for page, path in paths.items() if page in args.pages}
 
         ceiling_port = port()
-        ceiling_env = setup.portal_env() | {
-            "BENCH_PAGES": " ".join(paths.values()),
-            "BENCH_SESSION": session,
-        }
+        ceiling_env = (
+            setup.portal_env()
+            | served(args)
+            | {
+                "BENCH_PAGES": " ".join(paths.values()),
+                "BENCH_SESSION": session,
+            }
+        )
         log = tmp / "ceiling.log"
         with log.open("ab") as out:
             ceiling = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
-                    "uvicorn",
-                    "bench.page_ceiling:app_factory",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
+                    "bench.page_ceiling",
                     "--port",
                     str(ceiling_port),
                     "--workers",
                     str(workers),
                     "--loop",  # the portal's, so both are served alike
                     args.loop,
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
                 ],
                 cwd=ROOT,
                 env=ceiling_env,
@@ -525,6 +530,11 @@ def main() -> int:
         default=Settings().event_loop,
         help="the event loop of the portal and of the ceiling (default: the portal's default)",
     )
+    parser.add_argument(
+        "--shared-socket",
+        action="store_true",
+        help="serve portal and ceiling workers on one shared socket (PORTAL_SOCKET_PER_WORKER)",
+    )
     parser.add_argument("--summarise", type=Path, help="print the summary of a results file")
     args = parser.parse_args()
     if args.summarise:
@@ -557,6 +567,7 @@ def main() -> int:
                 "nproc": os.cpu_count(),
                 "db": args.db,
                 "loop": args.loop,
+                "socket_per_worker": not args.shared_socket,
                 "runs": [asdict(m) for m in results],
             },
             indent=1,

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import tempfile
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -14,6 +15,7 @@ from portal.app import create_app
 from portal.catalog.loader import CatalogError, load_catalog
 from portal.db_migrate import upgrade
 from portal.settings import Settings
+from portal.web import reuse_port
 from portal.web.gc_freeze import FreezeAfterStartup
 from portal.web.request_id import configure_logging
 
@@ -39,8 +41,8 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # /metrics must count every worker's requests, whichever worker the scrape reaches.
         made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="portal-metrics-")
-    uvicorn.run(
-        "portal.server:app_factory",
+    options: dict[str, Any] = dict(
+        app="portal.server:app_factory",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -51,6 +53,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
         access_log=False,  # RequestIdMiddleware writes the structured access log
         log_config=None,
     )
+    reuse_port.run(options, settings.socket_per_worker)
     if made:
         shutil.rmtree(made, ignore_errors=True)
     return 0

@@ -194,6 +194,13 @@ class Settings:
         "waited seconds (docs/performance.md, seventh round)",
         default="asyncio",
     )
+    socket_per_worker: bool = _doc(
+        "`portal serve --workers N` on Linux: each worker accepts on a listening socket of "
+        "its own (SO_REUSEPORT), so connections are spread evenly over the workers; false: "
+        "one shared socket, where a burst of keep-alive connections may all land in one "
+        "worker (docs/performance.md, eleventh round)",
+        default=True,
+    )
     max_body_bytes: int = _doc(
         "largest form body read for the CSRF check (bigger ones are refused)",
         default=20 * 1024 * 1024,
