@@ -33,6 +33,7 @@ def served() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
         "host": "127.0.0.1",
         "port": port,
         "workers": 2,
+        "loop": "asyncio",  # the portal's; uvloop sets TCP_NODELAY whatever the socket says
         "log_level": "warning",
         "timeout_worker_healthcheck": 30,
     }
