@@ -76,7 +76,9 @@ class Settings:
         default=30,
     )
     progress_cache_entries: int = _doc(
-        "application pages one process keeps the rows of at most (a few KB each)", default=5000
+        "application pages one process keeps the rows of at most (about 3 KB for a new "
+        "application, 0.5 KB more for each item or timeline line)",
+        default=2000,
     )
     changes_url: str = _doc(
         "PostgreSQL URL each process's change listener connects to (one connection each, "
