@@ -19,7 +19,8 @@ The base context every template gets (documented and tested in tests/test_templa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -157,10 +158,16 @@ def ltr(value: object) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
+# Fragments kept at most (the guides: 21 one-things × 2 views × 4 languages × the displays
+# people choose; 10–30 KB each).
+FRAGMENTS_KEPT = 512
+
+
 class Templates:
     def __init__(self, env: jinja2.Environment | None = None) -> None:
         self.env = env or make_environment()
         self.blocks = Jinja2Blocks(env=self.env)
+        self._fragments: OrderedDict[Hashable, Markup] = OrderedDict()
 
     def base_context(self, request: Request) -> dict[str, Any]:
         state = request.scope.get("state", {})
@@ -194,6 +201,34 @@ class Templates:
             return self._respond(request, name, full, block, status_code)
         finally:
             _rendering_locale.reset(token)
+
+    def fragment(
+        self, request: Request, name: str, context: Mapping[str, Any], key: Hashable
+    ) -> Markup:
+        """A part of a page that depends only on ``context`` (named by ``key``), the language
+        and the display choices: rendered once for each, then kept (docs/performance.md,
+        eleventh round). It sees no request, actor or CSRF token, so a fragment that names
+        one fails to render rather than show one person's page to another."""
+        state = request.scope.get("state", {})
+        code, prefs = state.get("locale", "zh_Hans"), state.get("preferences", Preferences())
+        kept_as = (name, key, code, prefs)
+        found = self._fragments.get(kept_as)
+        if found is not None:
+            self._fragments.move_to_end(kept_as)
+            return found
+        token = _rendering_locale.set(code)
+        try:
+            found = Markup(
+                self.env.get_template(name).render(
+                    {"locale": locale_info(code), "prefs": prefs, **context}
+                )
+            )
+        finally:
+            _rendering_locale.reset(token)
+        self._fragments[kept_as] = found
+        while len(self._fragments) > FRAGMENTS_KEPT:
+            self._fragments.popitem(last=False)
+        return found
 
     def render_string(self, request: Request, name: str, context: dict[str, Any]) -> str:
         """A template rendered to a string (a PDF's HTML), with the base context."""

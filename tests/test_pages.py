@@ -3,10 +3,12 @@
 import re
 
 import pytest
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal.catalog.loader import load_catalog
 from portal.catalog.schema import LOCALES
+from tests.auth.helpers import sign_in
 
 CATALOG = load_catalog()
 CODES = sorted(CATALOG.things)
@@ -132,3 +134,15 @@ def test_pages_work_without_javascript(client: TestClient) -> None:
             assert "name=" in tag or "href=" in tag, tag
         for form in re.findall(r"<form[^>]*>", html):
             assert "action=" in form, form
+
+
+def test_a_guide_kept_for_everyone_still_names_the_person_reading_it(app: Starlette) -> None:
+    """The guide's content is rendered once and kept (Templates.fragment); the page around
+    it is each reader's own."""
+    pages = []
+    for person in ("zhang-wei", "li-na"):
+        with TestClient(app) as reader:
+            sign_in(reader, person, "L3")
+            pages.append(reader.get("/things/newborn").text)
+    assert "张伟" in pages[0] and "李娜" not in pages[0]
+    assert "李娜" in pages[1] and "张伟" not in pages[1]

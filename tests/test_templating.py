@@ -2,14 +2,17 @@
 
 import re
 from contextvars import ContextVar
+from pathlib import Path
 
 import jinja2
+import pytest
 from starlette.requests import Request
 
 from portal import template_gettext, templating
 from portal.catalog.schema import LOCALES
 from portal.i18n import translations
 from portal.templating import Templates
+from portal.web.preferences import Preferences
 
 
 def test_base_context_is_exactly_what_the_docstring_documents() -> None:
@@ -97,3 +100,42 @@ def test_template_gettext_translates_and_escapes() -> None:
     assert ours.get_template("percent.html").render() == "完成 100% 的事项"
     locale.set("zh_Hans")
     assert ours.get_template("plain.html").render() == "请填写这一项"
+
+
+def _request(state: dict[str, object]) -> Request:
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [],
+            "query_string": b"",
+            "server": ("testserver", 80),
+            "scheme": "http",
+            "state": state,
+        }
+    )
+
+
+def _fragments(tmp_path: Path, source: str) -> Templates:
+    (tmp_path / "part.html").write_text(source, encoding="utf-8")
+    return Templates(templating.make_environment(tmp_path))
+
+
+def test_a_fragment_is_kept_per_key_language_and_display(tmp_path: Path) -> None:
+    templates = _fragments(tmp_path, '{{ _("首页") }} {{ n }}{% if prefs.elder %} 长辈{% endif %}')
+    chinese, english = _request({"locale": "zh_Hans"}), _request({"locale": "en"})
+    elder = _request({"locale": "zh_Hans", "preferences": Preferences(elder=True)})
+    assert templates.fragment(chinese, "part.html", {"n": 1}, key=1) == "首页 1"
+    assert templates.fragment(chinese, "part.html", {"n": 2}, key=1) == "首页 1"  # kept
+    assert templates.fragment(chinese, "part.html", {"n": 2}, key=2) == "首页 2"
+    assert templates.fragment(english, "part.html", {"n": 1}, key=1) == "Home 1"
+    assert templates.fragment(elder, "part.html", {"n": 1}, key=1) == "首页 1 长辈"
+
+
+def test_a_fragment_cannot_see_who_asks(tmp_path: Path) -> None:
+    """Kept for everyone: naming the person, the request or a CSRF token must fail."""
+    for source in ("{{ actor.name }}", "{{ request.url }}", "{{ csrf_token() }}"):
+        templates = _fragments(tmp_path, source)
+        with pytest.raises(jinja2.UndefinedError):
+            templates.fragment(_request({"actor": "张伟"}), "part.html", {}, key=source)

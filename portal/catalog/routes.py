@@ -59,9 +59,10 @@ async def guide(request: Request) -> Response:
         raise HTTPException(404)
     full = request.query_params.get("view") == "full"
     page_url = f"{appstate.settings(request).base_url}/things/{thing.code}"
-    return appstate.templates(request).render(
+    templates = appstate.templates(request)
+    content = templates.fragment(
         request,
-        "catalog/guide.html",
+        "catalog/_guide_content.html",
         {
             "thing": thing,
             "full": full,
@@ -73,7 +74,9 @@ async def guide(request: Request) -> Response:
             "qr_svg": _qr_svg(page_url),
             "page_url": page_url,
         },
+        key=(thing.code, full),
     )
+    return templates.render(request, "catalog/guide.html", {"thing": thing, "content": content})
 
 
 async def effects_overview(request: Request) -> Response:
