@@ -11,7 +11,6 @@ even in a process the notice has not reached yet.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +26,6 @@ from portal.web.kept_rows import KeptRows
 
 class ProgressCache(KeptRows[Sequence[Any]]):
     """``progress_read.rows`` by application, actor and part; forgotten by application."""
-
-    def __init__(
-        self, seconds: float, entries: int, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        super().__init__(seconds, entries, monotonic)
 
     def heard(self, kind: str, key: str) -> bool:
         if kind == "a" and key.isdigit():

@@ -6,19 +6,13 @@ version of the session's data it was read for.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from portal.web.kept_rows import KeptRows
 
 
 class SessionCache(KeptRows[tuple[Sequence[Any], int]]):
-    def __init__(
-        self, seconds: float, entries: int, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        super().__init__(seconds, entries, monotonic)
-
     def row(self, token_hash: str, version: int) -> Sequence[Any] | None:
         """The row as last read for this version of the data, or None (not held, another
         version, expired, or no listener)."""

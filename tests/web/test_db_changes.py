@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -89,14 +90,18 @@ def _signed_in_both(a: TestClient, b: TestClient) -> str:
     return token_hash
 
 
-def _execute(settings: Settings, statement: str) -> None:
-    async def run() -> None:
+def _execute(settings: Settings, statement: str) -> Any:
+    """Runs ``statement`` in a transaction of its own; its first value, if it returns rows."""
+
+    async def run() -> Any:
         engine = make_engine(settings.database_url, pool_size=0)
         async with engine.begin() as db:
-            await db.execute(text(statement))
+            result = await db.execute(text(statement))
+            found = result.scalar() if result.returns_rows else None
         await engine.dispose()
+        return found
 
-    asyncio.run(run())
+    return asyncio.run(run())
 
 
 def test_signing_out_in_one_process_ends_the_session_in_the_other(
@@ -219,16 +224,7 @@ def _kept_page_in_both(a: TestClient, b: TestClient) -> tuple[str, int]:
 
 
 def _application_id(settings: Settings, public_id: str) -> int:
-    async def run() -> int:
-        engine = make_engine(settings.database_url, pool_size=0)
-        async with engine.connect() as db:
-            found = await db.scalar(
-                text("SELECT id FROM applications WHERE public_id = :p"), {"p": public_id}
-            )
-        await engine.dispose()
-        return int(found)
-
-    return asyncio.run(run())
+    return int(_execute(settings, f"SELECT id FROM applications WHERE public_id = '{public_id}'"))
 
 
 def test_an_application_changed_anywhere_shows_on_its_kept_pages_at_once(
